@@ -1,0 +1,12 @@
+package io.gpt2j.cli;
+
+import picocli.CommandLine;
+
+/** The one place subcommands are registered (one line each), so parallel work rarely collides. */
+final class Commands {
+    private Commands() {
+    }
+
+    static void register(CommandLine cl) {
+    }
+}
