@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code gpt2j random-checkpoint}: writes a random-weight GPT-2 in Hugging Face layout (wiring only). */
 @Command(name = "random-checkpoint", mixinStandardHelpOptions = true,
@@ -47,6 +49,9 @@ public final class RandomCheckpointCommand implements Callable<Integer> {
 
     @Option(names = "--force", description = "overwrite an existing checkpoint in --out")
     boolean force;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
@@ -83,9 +88,10 @@ public final class RandomCheckpointCommand implements Callable<Integer> {
             RandomCheckpoint.write(out, c, dt, seed, tokDir);
             double secs = (System.nanoTime() - t0) / 1e9;
             long bytes = Files.size(out.resolve(HfCheckpoint.SINGLE));
-            System.out.printf(Locale.ROOT, "wrote %s: n_embd %d, n_layer %d, n_head %d, n_positions %d, vocab %d, "
-                            + "%,d parameters, %s, %.2f GB in %.1f s%n", out, c.nEmbd(), c.nLayer(), c.nHead(),
-                    c.nPositions(), c.vocabSize(), c.parameterCount(), dt, bytes / 1e9, secs);
+            spec.commandLine().getOut().printf(Locale.ROOT, "wrote %s: n_embd %d, n_layer %d, n_head %d, n_positions %d, "
+                            + "vocab %d, %,d parameters, %s, %.1f MB in %.1f s%n", out, c.nEmbd(), c.nLayer(), c.nHead(),
+                    c.nPositions(), c.vocabSize(), c.parameterCount(), dt, bytes / 1e6, secs);
+            spec.commandLine().getOut().flush();
             return 0;
         } finally {
             if (extracted != null) {
