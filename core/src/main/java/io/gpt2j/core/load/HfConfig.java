@@ -100,7 +100,7 @@ public final class HfConfig {
                     f.bool("scale_attn_by_inverse_layer_idx", false),
                     f.bool("reorder_and_upcast_attn", false),
                     f.bool("tie_word_embeddings", true),
-                    f.integer("bos_token_id", 50256),
+                    f.tokenId("bos_token_id"),
                     f.eosIds(),
                     f.integer("pad_token_id", -1),
                     architectures, numLabels, id2label, problemType, extra);
@@ -159,9 +159,20 @@ public final class HfConfig {
             return out;
         }
 
+        /** transformers' GPT-2 default (50256) when absent, unless it cannot fit this vocabulary; null means none. */
+        private int defaultTokenId() {
+            int vocab = integer("vocab_size", 50257);
+            return 50256 < vocab ? 50256 : -1;
+        }
+
+        int tokenId(String field) {
+            if (!json.containsKey(field)) return defaultTokenId();
+            return integer(field, -1);
+        }
+
         List<Integer> eosIds() {
             Object v = json.get("eos_token_id");
-            if (!json.containsKey("eos_token_id")) return List.of(50256);
+            if (!json.containsKey("eos_token_id")) return defaultTokenId() < 0 ? List.of() : List.of(defaultTokenId());
             if (v == null) return List.of();
             if (v instanceof Long) return List.of(integer("eos_token_id", -1));
             if (v instanceof List<?> l) {

@@ -34,6 +34,10 @@ class HfConfigTest {
         assertEquals(List.of(50256), c.eosTokenIds());
         assertEquals(-1, c.padTokenId());
         assertEquals(0, c.numLabels());
+
+        Gpt2Config small = parse("{\"vocab_size\": 1000, \"bos_token_id\": null}");
+        assertEquals(-1, small.bosTokenId(), "null means no bos");
+        assertEquals(List.of(), small.eosTokenIds(), "the default 50256 does not fit a 1000-token vocabulary");
     }
 
     @Test
