@@ -9,5 +9,6 @@ final class Commands {
 
     static void register(CommandLine cl) {
         cl.addSubcommand(new RandomCheckpointCommand());
+        cl.addSubcommand(new BenchCommand());
     }
 }
