@@ -20,6 +20,41 @@ final class PreTokenizer {
         }
     }
 
+    /**
+     * Code points that Java 25 (Unicode 16) leaves unassigned but Unicode 17 makes letters (1) or numbers (2),
+     * as Python's regex module (2026.x) classifies them: {first, last, class} triples. Found by comparing
+     * every code point with Python; \s and all assigned code points agree.
+     */
+    private static final int[] UNICODE_17 = {
+            0x88F, 0x88F, 1,
+            0xC5C, 0xC5C, 1,
+            0xCDC, 0xCDC, 1,
+            0xA7CE, 0xA7CF, 1,
+            0xA7D2, 0xA7D2, 1,
+            0xA7D4, 0xA7D4, 1,
+            0xA7F1, 0xA7F1, 1,
+            0x10940, 0x10959, 1,
+            0x10EC5, 0x10EC7, 1,
+            0x11DB0, 0x11DDB, 1,
+            0x11DE0, 0x11DE9, 2,
+            0x16EA0, 0x16EB8, 1,
+            0x16EBB, 0x16ED3, 1,
+            0x16FF2, 0x16FF3, 1,
+            0x16FF4, 0x16FF6, 2,
+            0x187F8, 0x187FF, 1,
+            0x18D09, 0x18D1E, 1,
+            0x18D80, 0x18DF2, 1,
+            0x1E6C0, 0x1E6DE, 1,
+            0x1E6E0, 0x1E6E2, 1,
+            0x1E6E4, 0x1E6E5, 1,
+            0x1E6E7, 0x1E6ED, 1,
+            0x1E6F0, 0x1E6F4, 1,
+            0x1E6FE, 0x1E6FF, 1,
+            0x2B73A, 0x2B73F, 1,
+            0x2CEA2, 0x2CEAD, 1,
+            0x323B0, 0x33479, 1
+    };
+
     private PreTokenizer() {
     }
 
@@ -35,8 +70,16 @@ final class PreTokenizer {
                  Character.MODIFIER_LETTER, Character.OTHER_LETTER -> LETTER;
             case Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER -> NUMBER;
             case Character.SPACE_SEPARATOR, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> SPACE;
+            case Character.UNASSIGNED -> newerUnicode(cp);
             default -> cp == 0x85 ? SPACE : OTHER;
         };
+    }
+
+    private static int newerUnicode(int cp) {
+        for (int i = 0; i < UNICODE_17.length; i += 3) {
+            if (cp >= UNICODE_17[i] && cp <= UNICODE_17[i + 1]) return UNICODE_17[i + 2];
+        }
+        return OTHER;
     }
 
     /** Class of the code point starting at index i (a lone surrogate counts as OTHER). */
