@@ -8,5 +8,7 @@ final class Commands {
     }
 
     static void register(CommandLine cl) {
+        cl.addSubcommand(new TokenizeCommand());
+        cl.addSubcommand(new BenchTokenizerCommand());
     }
 }
