@@ -47,12 +47,14 @@ class Gpt2TokenizerPreTokenizerTest {
 
     @Test
     void knownSplits() {
+        // every expectation here was checked with Python regex.findall
         assertEquals(List.of("Hello", ",", " world", "!"), split("Hello, world!"));
         assertEquals(List.of("I", "'m", " can", "'t", " we", "'ll", " it", "'", "S", " '", "re"), split("I'm can't we'll it'S 're")); // contractions are case-sensitive
         assertEquals(List.of("a", "  ", " b", " ", "\n", "c", "  "), split("a   b \nc  "));
         assertEquals(List.of("x", "\u00a0", "y", "\u3000", "z"), split("x\u00a0y\u3000z"));
-        assertEquals(List.of("\t", "\t\t"), split("\t\t\t"));
-        assertEquals(List.of(" 123", " abc", " ?!", "'s"), split(" 123 abc ?!'s"));
+        assertEquals(List.of("\t\t\t"), split("\t\t\t"));
+        assertEquals(List.of("\t\t", "\t", "x"), split("\t\t\tx"));
+        assertEquals(List.of(" 123", " abc", " ?!'", "s"), split(" 123 abc ?!'s"));
         assertEquals(List.of("\u001c", "x"), split("\u001cx")); // U+001C is not White_Space for Python's regex
         assertEquals(List.of("\uD835\uDC00\uD835\uDC1A", " \uD83D\uDE00"), split("\uD835\uDC00\uD835\uDC1A \uD83D\uDE00"));
     }
