@@ -253,14 +253,19 @@ class Gpt2TokenizerTest {
 
     @Test
     void nonMonotoneMergesFollowTransformersPasses(@TempDir Path dir) throws IOException {
-        // merge 0 (ab c) uses "ab", which only merge 1 produces: HF's literal algorithm still applies
+        // merge 0 (ab a) uses "ab", which only merge 1 (a b) produces. transformers merges every (a b) first:
+        // a b a b a -> ab ab a -> ab aba. "Leftmost lowest pair first" would give aba b a instead.
         Path vocab = dir.resolve("vocab.json"), merges = dir.resolve("merges.txt");
-        write(vocab, tinyVocab());
-        write(merges, "#version: 0.2\nab c\na b\n");
+        write(vocab, tinyVocab("\"aba\":259"));
+        write(merges, "#version: 0.2\nab a\na b\n");
         Gpt2Tokenizer t = Gpt2Tokenizer.fromFiles(vocab, merges);
-        assertArrayEquals(new int[]{257, 257}, t.encode("abcabc"));
-        assertFalse(t.isSpecial(257));
-        assertTrue(t.isSpecial(258));
+        assertArrayEquals(new int[]{256, 259}, t.encode("ababa"));
+        String longer = "ab".repeat(50) + "a"; // over 64 bytes: would take the heap path if merges were monotone
+        int[] ids = t.encode(longer);
+        assertEquals(50, ids.length);
+        assertEquals(259, ids[49]);
+        assertTrue(t.isSpecial(258) && t.isSpecial(257), "unreachable tokens are added tokens");
+        assertFalse(t.isSpecial(256));
     }
 
     private static void assertMessage(org.junit.jupiter.api.function.Executable e, String... parts) {
