@@ -24,13 +24,15 @@ public final class KernelBench {
             MemorySegment w;
             if (args.length > 2) { // map a file (e.g. a model.safetensors) instead of native memory
                 try (var ch = java.nio.channels.FileChannel.open(java.nio.file.Path.of(args[2]))) {
-                    w = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, 4L * C * OC, Arena.ofAuto());
+                    w = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, 4L * C * OC, Arena.global());
+                    if (Boolean.getBoolean("rewrap")) w = MemorySegment.ofAddress(w.address()).reinterpret(w.byteSize());
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
             } else {
                 w = Arena.ofAuto().allocate(4L * C * OC, 64);
                 for (long i = 0; i < (long) C * OC; i++) w.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) r.nextDouble());
+                if (Boolean.getBoolean("ro")) w = w.asReadOnly();
             }
             float[] x = new float[T * C], out = new float[T * OC];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();

@@ -62,32 +62,52 @@ public final class MatMul {
         if (j < j1) conv1dScalar(out, inp, w, bias, T, C, OC, j, j1);
     }
 
+    // C2 inlines a bounded amount of code per compiled method; every Vector API call counts. A 4x4 tile (24 vector
+    // calls per step) overflowed that budget and its last rows fell back to boxed vectors (hundreds of MB
+    // allocated per call). 4 rows x 2 vectors (14 calls) stays intrinsified; a second call covers the next 2 vectors.
     private static void tile4x4(float[] out, float[] inp, MemorySegment w, MemorySegment bias, int C, int OC, int t, int j) {
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        tile4x2(out, inp, w, bias, C, OC, t, j);
+        tile4x2(out, inp, w, bias, C, OC, t, j + 2 * L);
+    }
+
+    private static void tile4x2(float[] out, float[] inp, MemorySegment w, MemorySegment bias, int C, int OC, int t, int j) {
+        FloatVector a00 = FloatVector.zero(S), a01 = a00;
+        FloatVector a10 = a00, a11 = a00;
+        FloatVector a20 = a00, a21 = a00;
+        FloatVector a30 = a00, a31 = a00;
         int r0 = t * C, r1 = r0 + C, r2 = r1 + C, r3 = r2 + C;
         long rowBytes = (long) OC * 4;
         long off = (long) j * 4;
         for (int c = 0; c < C; c++, off += rowBytes) {
             FloatVector w0 = FloatVector.fromMemorySegment(S, w, off, LE);
             FloatVector w1 = FloatVector.fromMemorySegment(S, w, off + 4L * L, LE);
-            FloatVector w2 = FloatVector.fromMemorySegment(S, w, off + 8L * L, LE);
-            FloatVector w3 = FloatVector.fromMemorySegment(S, w, off + 12L * L, LE);
-            FloatVector x = FloatVector.broadcast(S, inp[r0 + c]);
-            a00 = w0.fma(x, a00); a01 = w1.fma(x, a01); a02 = w2.fma(x, a02); a03 = w3.fma(x, a03);
-            x = FloatVector.broadcast(S, inp[r1 + c]);
-            a10 = w0.fma(x, a10); a11 = w1.fma(x, a11); a12 = w2.fma(x, a12); a13 = w3.fma(x, a13);
-            x = FloatVector.broadcast(S, inp[r2 + c]);
-            a20 = w0.fma(x, a20); a21 = w1.fma(x, a21); a22 = w2.fma(x, a22); a23 = w3.fma(x, a23);
-            x = FloatVector.broadcast(S, inp[r3 + c]);
-            a30 = w0.fma(x, a30); a31 = w1.fma(x, a31); a32 = w2.fma(x, a32); a33 = w3.fma(x, a33);
+            FloatVector x0 = FloatVector.broadcast(S, inp[r0 + c]);
+            FloatVector x1 = FloatVector.broadcast(S, inp[r1 + c]);
+            FloatVector x2 = FloatVector.broadcast(S, inp[r2 + c]);
+            FloatVector x3 = FloatVector.broadcast(S, inp[r3 + c]);
+            a00 = w0.fma(x0, a00);
+            a01 = w1.fma(x0, a01);
+            a10 = w0.fma(x1, a10);
+            a11 = w1.fma(x1, a11);
+            a20 = w0.fma(x2, a20);
+            a21 = w1.fma(x2, a21);
+            a30 = w0.fma(x3, a30);
+            a31 = w1.fma(x3, a31);
         }
-        store4(out, bias, t * OC + j, j, a00, a01, a02, a03);
-        store4(out, bias, (t + 1) * OC + j, j, a10, a11, a12, a13);
-        store4(out, bias, (t + 2) * OC + j, j, a20, a21, a22, a23);
-        store4(out, bias, (t + 3) * OC + j, j, a30, a31, a32, a33);
+        store2(out, bias, t * OC + j, j, a00, a01);
+        store2(out, bias, (t + 1) * OC + j, j, a10, a11);
+        store2(out, bias, (t + 2) * OC + j, j, a20, a21);
+        store2(out, bias, (t + 3) * OC + j, j, a30, a31);
+    }
+
+    private static void store2(float[] out, MemorySegment bias, int o, int j, FloatVector a0, FloatVector a1) {
+        if (bias != null) {
+            long bo = (long) j * 4;
+            a0 = a0.add(FloatVector.fromMemorySegment(S, bias, bo, LE));
+            a1 = a1.add(FloatVector.fromMemorySegment(S, bias, bo + 4L * L, LE));
+        }
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + L);
     }
 
     private static void tile1x4(float[] out, float[] inp, MemorySegment w, MemorySegment bias, int C, int OC, int t, int j) {
