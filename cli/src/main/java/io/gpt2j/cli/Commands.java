@@ -8,5 +8,6 @@ final class Commands {
     }
 
     static void register(CommandLine cl) {
+        cl.addSubcommand(new RandomCheckpointCommand());
     }
 }

@@ -1,17 +1,70 @@
 package io.gpt2j.core.model;
 
+import io.gpt2j.core.io.DType;
+import io.gpt2j.core.io.Tensor;
+import io.gpt2j.core.kernels.Attention;
+import io.gpt2j.core.kernels.Kernels;
+import io.gpt2j.core.kernels.MatMul;
+import io.gpt2j.core.kernels.Parallel;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * GPT-2 forward pass over a batch with a KV cache, exactly as transformers' GPT2LMHeadModel computes it.
  * Immutable and shared across threads; all mutable data lives in the caller's {@link InferenceState}.
- * It knows nothing of sampling or generation.
+ * It knows nothing of sampling or generation. Weights stored as F16/BF16 are widened to F32 once, off-heap.
  */
 public final class Gpt2 {
     private final Gpt2Config config;
     private final Gpt2Weights weights;
+    private final Parallel pool;
+    private final Kernels.Activation activation;
+    private final MemorySegment wte, wpe, lnFw, lnFb, lmHead;
+    private final List<Block> blocks;
 
-    public Gpt2(Gpt2Config config, Gpt2Weights weights) {
+    private record Block(MemorySegment ln1w, MemorySegment ln1b, MemorySegment attnW, MemorySegment attnB,
+                         MemorySegment projW, MemorySegment projB, MemorySegment ln2w, MemorySegment ln2b,
+                         MemorySegment fcW, MemorySegment fcB, MemorySegment mlpW, MemorySegment mlpB) {
+    }
+
+    public Gpt2(Gpt2Config config, Gpt2Weights weights, Parallel pool) {
         this.config = config;
         this.weights = weights;
+        this.pool = pool;
+        this.activation = Kernels.Activation.of(config.activationFunction());
+        Arena arena = Arena.ofAuto();
+        this.wte = f32(weights.wte(), arena);
+        this.wpe = f32(weights.wpe(), arena);
+        this.lnFw = f32(weights.lnFWeight(), arena);
+        this.lnFb = f32(weights.lnFBias(), arena);
+        this.lmHead = weights.tied() ? wte : f32(weights.lmHead(), arena);
+        List<Block> bs = new ArrayList<>();
+        for (Gpt2Weights.Layer l : weights.h()) {
+            bs.add(new Block(f32(l.ln1Weight(), arena), f32(l.ln1Bias(), arena), f32(l.cAttnWeight(), arena),
+                    f32(l.cAttnBias(), arena), f32(l.attnCProjWeight(), arena), f32(l.attnCProjBias(), arena),
+                    f32(l.ln2Weight(), arena), f32(l.ln2Bias(), arena), f32(l.cFcWeight(), arena), f32(l.cFcBias(), arena),
+                    f32(l.mlpCProjWeight(), arena), f32(l.mlpCProjBias(), arena)));
+        }
+        this.blocks = List.copyOf(bs);
+        if (blocks.size() != config.nLayer()) {
+            throw new IllegalArgumentException("weights have " + blocks.size() + " layers, config n_layer is " + config.nLayer());
+        }
+    }
+
+    private static MemorySegment f32(Tensor t, Arena arena) {
+        if (t.dtype() == DType.F32) return t.data();
+        if (t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
+            throw new IllegalArgumentException("tensor " + t.name() + ": dtype " + t.dtype() + " is not supported by the F32 engine");
+        }
+        long n = t.numel();
+        MemorySegment out = arena.allocate(n * 4, 64);
+        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (long i = 0; i < n; i++) out.setAtIndex(f, i, t.getFloat(i));
+        return out;
     }
 
     public Gpt2Config config() {
@@ -20,6 +73,10 @@ public final class Gpt2 {
 
     public Gpt2Weights weights() {
         return weights;
+    }
+
+    public Parallel pool() {
+        return pool;
     }
 
     /** A fresh cache for {@code batch} rows of up to {@code capacity} tokens (≤ n_positions). */
@@ -40,6 +97,127 @@ public final class Gpt2 {
      */
     public void forward(InferenceState state, int[][] tokens, int[][] positions, int[][] attentionMask,
                         float[] logits, float[] hidden, boolean allPositions) {
-        throw new UnsupportedOperationException("forward pass being implemented");
+        final int B = state.batch, past = state.length, E = config.nEmbd(), V = config.vocabSize();
+        if (tokens.length != B) throw new IllegalArgumentException("tokens has " + tokens.length + " rows, the state has " + B);
+        final int T = tokens[0].length;
+        if (T == 0) throw new IllegalArgumentException("no new tokens given");
+        if (past + T > state.capacity) {
+            throw new IllegalArgumentException("context overflow: " + past + " cached + " + T + " new tokens exceed the "
+                    + (state.capacity == config.nPositions() ? "model's context window n_positions=" : "cache capacity ")
+                    + state.capacity);
+        }
+        int[][] pos = resolvePositions(state, tokens, positions, attentionMask, T);
+        for (int b = 0; b < B; b++) {
+            if (tokens[b].length != T) throw new IllegalArgumentException("row " + b + " has " + tokens[b].length + " tokens, row 0 has " + T);
+            for (int t = 0; t < T; t++) {
+                int id = tokens[b][t];
+                if (id < 0 || id >= V) throw new IllegalArgumentException("token id " + id + " (row " + b + ", index " + t + ") is outside the vocabulary [0, " + V + ")");
+                int p = pos[b][t];
+                if (p < 0 || p >= config.nPositions()) throw new IllegalArgumentException("position id " + p + " is outside [0, n_positions=" + config.nPositions() + ")");
+            }
+        }
+        int outRows = allPositions ? B * T : B;
+        if (logits != null && logits.length < (long) outRows * V) throw new IllegalArgumentException("logits buffer holds " + logits.length + " floats, needs " + (long) outRows * V);
+        if (hidden != null && hidden.length < (long) outRows * E) throw new IllegalArgumentException("hidden buffer holds " + hidden.length + " floats, needs " + (long) outRows * E);
+
+        // mask of the cache including the new tokens
+        for (int b = 0; b < B; b++) {
+            for (int t = 0; t < T; t++) {
+                int m = attentionMask == null ? 1 : attentionMask[b][past + t];
+                state.mask[b][past + t] = (byte) (m != 0 ? 1 : 0);
+            }
+            if (attentionMask != null) {
+                for (int p = 0; p < past; p++) state.mask[b][p] = (byte) (attentionMask[b][p] != 0 ? 1 : 0);
+            }
+        }
+
+        final int rows = B * T;
+        InferenceState.Scratch s = state.scratch;
+        if (s == null || s.rows < rows) s = state.scratch = new InferenceState.Scratch(config, rows, state.capacity);
+        final InferenceState.Scratch sc = s;
+        final float[] x = sc.x;
+        for (int b = 0; b < B; b++) {
+            for (int t = 0; t < T; t++) Kernels.embed(x, (b * T + t) * E, wte, wpe, tokens[b][t], pos[b][t], E);
+        }
+        final int NH = config.nHead(), HS = config.headSize(), I = config.nInner(), cap = state.capacity;
+        final float eps = config.layerNormEpsilon();
+        for (int l = 0; l < blocks.size(); l++) {
+            Block w = blocks.get(l);
+            float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(HS)) : 1f;
+            if (config.scaleAttnByInverseLayerIdx()) scale /= (l + 1);
+            final float sc2 = scale;
+            Kernels.layerNorm(sc.xn, x, w.ln1w, w.ln1b, rows, E, eps);
+            MatMul.conv1d(sc.qkv, sc.xn, w.attnW, w.attnB, rows, E, 3 * E, pool);
+            final float[][] kl = state.keys[l], vl = state.values[l];
+            for (int b = 0; b < B; b++) {
+                for (int t = 0; t < T; t++) {
+                    int r = (b * T + t) * 3 * E, p = past + t;
+                    for (int h = 0; h < NH; h++) {
+                        System.arraycopy(sc.qkv, r + E + h * HS, kl[b], (h * cap + p) * HS, HS);
+                        System.arraycopy(sc.qkv, r + 2 * E + h * HS, vl[b], (h * cap + p) * HS, HS);
+                    }
+                }
+            }
+            pool.forRange(B * NH * T, 8, (i0, i1) -> {
+                float[] scores = new float[past + T];
+                for (int i = i0; i < i1; i++) {
+                    int t = i % T, h = (i / T) % NH, b = i / (T * NH);
+                    int r = b * T + t;
+                    Attention.attend(sc.att, r * E + h * HS, sc.qkv, r * 3 * E + h * HS, kl[b], vl[b], h * cap * HS,
+                            state.mask[b], past + t + 1, HS, sc2, scores);
+                }
+            });
+            MatMul.conv1d(sc.out, sc.att, w.projW, w.projB, rows, E, E, pool);
+            Kernels.add(x, sc.out, rows * E);
+            Kernels.layerNorm(sc.xn, x, w.ln2w, w.ln2b, rows, E, eps);
+            MatMul.conv1d(sc.fc, sc.xn, w.fcW, w.fcB, rows, E, I, pool);
+            pool.forRange(rows * I, 4096, (a, z) -> Kernels.activation(sc.fc, a, z, activation));
+            MatMul.conv1d(sc.out, sc.fc, w.mlpW, w.mlpB, rows, I, E, pool);
+            Kernels.add(x, sc.out, rows * E);
+        }
+        state.length = past + T;
+
+        // final layer norm on the rows we output, then the LM head
+        float[] h = sc.xn;
+        if (allPositions) {
+            Kernels.layerNorm(h, x, lnFw, lnFb, rows, E, eps);
+        } else {
+            for (int b = 0; b < B; b++) {
+                System.arraycopy(x, (b * T + T - 1) * E, sc.out, b * E, E);
+            }
+            Kernels.layerNorm(h, sc.out, lnFw, lnFb, B, E, eps);
+        }
+        if (hidden != null) System.arraycopy(h, 0, hidden, 0, outRows * E);
+        if (logits != null) MatMul.linearT(logits, h, lmHead, outRows, E, V, pool);
+    }
+
+    private int[][] resolvePositions(InferenceState state, int[][] tokens, int[][] positions, int[][] mask, int T) {
+        int B = state.batch, past = state.length;
+        if (mask != null) {
+            if (mask.length != B) throw new IllegalArgumentException("attention_mask has " + mask.length + " rows, expected " + B);
+            for (int b = 0; b < B; b++) {
+                if (mask[b].length != past + T) {
+                    throw new IllegalArgumentException("attention_mask row " + b + " has length " + mask[b].length + ", expected past + new = " + (past + T));
+                }
+            }
+        }
+        if (positions != null) {
+            if (positions.length != B) throw new IllegalArgumentException("position_ids has " + positions.length + " rows, expected " + B);
+            for (int[] p : positions) if (p.length != T) throw new IllegalArgumentException("position_ids row has length " + p.length + ", expected " + T);
+            return positions;
+        }
+        int[][] pos = new int[B][T];
+        for (int b = 0; b < B; b++) {
+            if (mask == null) {
+                for (int t = 0; t < T; t++) pos[b][t] = past + t;
+            } else {
+                int cum = 0;
+                for (int p = 0; p < past + T; p++) {
+                    cum += mask[b][p] != 0 ? 1 : 0;
+                    if (p >= past) pos[b][p - past] = mask[b][p] != 0 ? cum - 1 : 1;
+                }
+            }
+        }
+        return pos;
     }
 }

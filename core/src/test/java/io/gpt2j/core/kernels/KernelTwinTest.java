@@ -1,0 +1,146 @@
+package io.gpt2j.core.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every vectorized kernel against its scalar twin on random, odd-length inputs whose weight segments start at
+ * unaligned addresses. Tolerance: relative 1e-5 of the value scale; the two differ only in summation order.
+ */
+class KernelTwinTest {
+    static final Parallel POOL = new Parallel(2);
+    final SplittableRandom rnd = new SplittableRandom(42);
+
+    @AfterAll
+    static void close() {
+        POOL.close();
+    }
+
+    float[] rand(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    /** A little-endian F32 segment starting 4 bytes past a 64-byte boundary (unaligned for vectors). */
+    static MemorySegment seg(float[] a) {
+        MemorySegment big = Arena.ofAuto().allocate(4L * a.length + 8, 64).asSlice(4);
+        for (int i = 0; i < a.length; i++) big.setAtIndex(MatMul.F32, i, a[i]);
+        return big;
+    }
+
+    static void assertClose(float[] a, float[] b, double tol, String what) {
+        double m = 0;
+        for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+        System.out.printf("%s: max-abs %.2e%n", what, m);
+        assertTrue(m <= tol, what + " differs by " + m);
+    }
+
+    @Test
+    void conv1dMatchesScalar() {
+        for (int[] d : new int[][] {{1, 37, 83}, {5, 64, 200}, {7, 129, 67}, {4, 16, 64}, {9, 3, 1}}) {
+            int T = d[0], C = d[1], OC = d[2];
+            float[] x = rand(T * C), w = rand(C * OC), b = rand(OC);
+            float[] v = new float[T * OC], s = new float[T * OC];
+            MatMul.conv1d(v, x, seg(w), seg(b), T, C, OC, POOL);
+            MatMul.conv1dScalar(s, x, seg(w), seg(b), T, C, OC, 0, OC);
+            assertClose(v, s, 1e-5 * C, "conv1d " + T + "x" + C + "x" + OC);
+            MatMul.conv1d(v, x, seg(w), null, T, C, OC, POOL);
+            MatMul.conv1dScalar(s, x, seg(w), null, T, C, OC, 0, OC);
+            assertClose(v, s, 1e-5 * C, "conv1d no bias");
+        }
+    }
+
+    @Test
+    void linearTMatchesScalar() {
+        for (int[] d : new int[][] {{1, 37, 83}, {6, 64, 301}, {3, 19, 5}}) {
+            int T = d[0], C = d[1], V = d[2];
+            float[] x = rand(T * C), w = rand(V * C);
+            float[] v = new float[T * V], s = new float[T * V];
+            MatMul.linearT(v, x, seg(w), T, C, V, POOL);
+            MatMul.linearTScalar(s, x, seg(w), T, C, V, 0, V);
+            assertClose(v, s, 1e-5 * C, "linearT " + T + "x" + C + "x" + V);
+        }
+    }
+
+    @Test
+    void layerNormMatchesScalar() {
+        for (int C : new int[] {1, 17, 64, 77}) {
+            float[] x = rand(3 * C), g = rand(C), b = rand(C);
+            float[] v = new float[3 * C], s = new float[3 * C];
+            for (int t = 0; t < 3; t++) {
+                Kernels.layerNormRow(v, x, seg(g), seg(b), t * C, C, 1e-5f);
+                Kernels.layerNormRowScalar(s, x, seg(g), seg(b), t * C, C, 1e-5f);
+            }
+            assertClose(v, s, 1e-5, "layernorm C=" + C);
+        }
+    }
+
+    @Test
+    void geluNewMatchesScalarAndKnownValues() {
+        float[] x = rand(1001);
+        for (int i = 0; i < x.length; i++) x[i] *= 8;
+        float[] v = x.clone(), s = x.clone();
+        Kernels.activation(v, 3, 1000, Kernels.Activation.GELU_NEW);
+        for (int i = 3; i < 1000; i++) s[i] = Kernels.activationScalar(s[i], Kernels.Activation.GELU_NEW);
+        assertClose(v, s, 1e-6 * 8, "gelu_new");
+        // torch: gelu_new(1.0) = 0.8411920070648193, exact gelu(1.0) = 0.8413447141647339
+        assertTrue(Math.abs(Kernels.activationScalar(1f, Kernels.Activation.GELU_NEW) - 0.8411920070648193) < 1e-7);
+        assertTrue(Math.abs(Kernels.activationScalar(1f, Kernels.Activation.GELU) - 0.8413447141647339) < 1e-7);
+        assertTrue(Math.abs(Kernels.erf(0.5) - 0.5204998778130465) < 1e-12);
+        assertTrue(Math.abs(Kernels.erf(3.0) - 0.9999779095030014) < 1e-12);
+    }
+
+    @Test
+    void attentionMatchesScalar() {
+        int HS = 2 * Attention.L, n = 13;
+        float[] q = rand(HS + 3), k = rand(n * HS + 5), val = rand(n * HS + 5);
+        byte[] mask = new byte[n];
+        for (int i = 0; i < n; i++) mask[i] = (byte) (i % 4 == 0 ? 0 : 1);
+        float[] v = new float[HS], s = new float[HS], scores = new float[n];
+        Attention.attend(v, 0, q, 3, k, val, 5, mask, n, HS, 0.125f, scores);
+        // scalar reference written out here
+        double max = Double.NEGATIVE_INFINITY;
+        double[] sc = new double[n];
+        for (int p = 0; p < n; p++) {
+            if (mask[p] == 0) continue;
+            double d = 0;
+            for (int i = 0; i < HS; i++) d += q[3 + i] * k[5 + p * HS + i];
+            sc[p] = d * 0.125;
+            max = Math.max(max, sc[p]);
+        }
+        double sum = 0;
+        for (int p = 0; p < n; p++) if (mask[p] != 0) sum += Math.exp(sc[p] - max);
+        for (int p = 0; p < n; p++) {
+            if (mask[p] == 0) continue;
+            double w = Math.exp(sc[p] - max) / sum;
+            for (int i = 0; i < HS; i++) s[i] += (float) (w * val[5 + p * HS + i]);
+        }
+        assertClose(v, s, 1e-5, "attention");
+    }
+
+    @Test
+    void parallelCoversEveryItemOnceAndPropagatesErrors() {
+        int[] hits = new int[10_007];
+        for (int rep = 0; rep < 50; rep++) {
+            POOL.forRange(hits.length, 1, (a, z) -> {
+                for (int i = a; i < z; i++) hits[i]++;
+            });
+        }
+        for (int h : hits) assertTrue(h == 50);
+        RuntimeException boom = new IllegalStateException("boom");
+        try {
+            POOL.forRange(100, 1, (a, z) -> {
+                if (a == 0) throw boom;
+            });
+            throw new AssertionError("no exception");
+        } catch (IllegalStateException e) {
+            assertTrue(e == boom);
+        }
+    }
+}
