@@ -3,7 +3,11 @@ package io.gpt2j.generate;
 import io.gpt2j.core.model.Gpt2;
 import io.gpt2j.core.model.InferenceState;
 
-/** Adapts the core Gpt2 forward pass (immutable, shareable) to {@link CausalLm}. */
+/**
+ * Adapts the core Gpt2 forward pass (immutable, shareable) to {@link CausalLm}. When all hidden states of a
+ * left-padded prefill are asked for (contrastive search), the pad positions get transformers' values
+ * ({@link PadHiddenStates}).
+ */
 public final class Gpt2Lm implements CausalLm {
     private final Gpt2 model;
 
@@ -61,7 +65,9 @@ public final class Gpt2Lm implements CausalLm {
             // all positions: the model then writes logits for every position too; keep only the last ones
             int b = tokens.length, t = tokens[0].length, v = vocabSize();
             float[] all = logits == null ? null : new float[b * t * v];
+            boolean prefill = state.length() == 0;
             model.forward(state, tokens, null, mask, all, hidden, true);
+            if (prefill && hidden != null && mask != null) PadHiddenStates.fix(model, state, tokens, mask, hidden);
             if (logits != null) {
                 for (int r = 0; r < b; r++) System.arraycopy(all, (r * t + t - 1) * v, logits, r * v, v);
             }
