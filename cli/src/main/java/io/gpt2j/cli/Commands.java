@@ -8,6 +8,9 @@ final class Commands {
     }
 
     static void register(CommandLine cl) {
+        cl.addSubcommand(new TokenizeCommand());
+        cl.addSubcommand(new BenchTokenizerCommand());
         cl.addSubcommand(new RandomCheckpointCommand());
+        cl.addSubcommand(new BenchCommand());
     }
 }

@@ -1,0 +1,133 @@
+package io.gpt2j.bench;
+
+import io.gpt2j.core.model.Gpt2;
+import io.gpt2j.core.model.InferenceState;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * End-to-end prefill/decode timing of a loaded model: a prompt of random token ids is prefilled in one pass,
+ * then tokens are decoded one at a time through the KV cache (the argmax is fed back, so the work is real).
+ * Reports tokens/s and peak resident memory. Never part of the test suite's timing.
+ */
+public final class InferenceBench {
+    private InferenceBench() {
+    }
+
+    /** What one run measured. */
+    public record Result(int promptTokens, int newTokens, int batch, int threads, double prefillSeconds,
+                         double decodeSeconds, long peakRssBytes, long weightBytes, long allocatedBytesPerDecodeStep) {
+        public double prefillTokensPerSecond() {
+            return batch * promptTokens / prefillSeconds;
+        }
+
+        public double decodeTokensPerSecond() {
+            return batch * newTokens / decodeSeconds;
+        }
+
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("prompt_tokens", promptTokens);
+            m.put("new_tokens", newTokens);
+            m.put("batch", batch);
+            m.put("threads", threads);
+            m.put("prefill_seconds", prefillSeconds);
+            m.put("decode_seconds", decodeSeconds);
+            m.put("prefill_tokens_per_s", prefillTokensPerSecond());
+            m.put("decode_tokens_per_s", decodeTokensPerSecond());
+            m.put("peak_rss_bytes", peakRssBytes);
+            m.put("weight_bytes", weightBytes);
+            m.put("allocated_bytes_per_decode_step", allocatedBytesPerDecodeStep);
+            return m;
+        }
+    }
+
+    /**
+     * Runs {@code warmups} untimed rounds (JIT compilation) and then {@code rounds} timed ones, keeping the best
+     * prefill and the best decode time (the least disturbed measurement of each).
+     */
+    public static Result run(Gpt2 model, int promptTokens, int newTokens, int batch, int warmups, int rounds, long seed) {
+        int ctx = model.config().nPositions();
+        if (promptTokens < 1 || newTokens < 0 || promptTokens + newTokens > ctx) {
+            throw new IllegalArgumentException("prompt-tokens + new-tokens must be in [1, n_positions=" + ctx + "], got "
+                    + promptTokens + " + " + newTokens);
+        }
+        int V = model.config().vocabSize();
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int[][] prompt = new int[batch][promptTokens];
+        for (int[] row : prompt) for (int i = 0; i < promptTokens; i++) row[i] = rnd.nextInt(V);
+        InferenceState st = model.newState(batch, promptTokens + newTokens);
+        float[] logits = new float[batch * V];
+        int[][] next = new int[batch][1];
+        double bestPrefill = Double.MAX_VALUE, bestDecode = Double.MAX_VALUE;
+        long allocPerStep = -1;
+        for (int r = 0; r < warmups + rounds; r++) {
+            st.reset();
+            long t0 = System.nanoTime();
+            model.forward(st, prompt, null, null, logits, null, false);
+            long t1 = System.nanoTime();
+            long a1 = totalAllocated();
+            for (int s = 0; s < newTokens; s++) {
+                for (int b = 0; b < batch; b++) next[b][0] = argmax(logits, b * V, V);
+                model.forward(st, next, null, null, logits, null, false);
+            }
+            long t2 = System.nanoTime();
+            long a2 = totalAllocated();
+            if (r >= warmups) {
+                if (newTokens > 0 && a1 >= 0) allocPerStep = (a2 - a1) / newTokens;
+                bestPrefill = Math.min(bestPrefill, (t1 - t0) / 1e9);
+                bestDecode = Math.min(bestDecode, (t2 - t1) / 1e9);
+            }
+        }
+        return new Result(promptTokens, newTokens, batch, model.pool().threads(), bestPrefill,
+                newTokens == 0 ? Double.NaN : bestDecode, peakRss(), weightBytes(model), allocPerStep);
+    }
+
+    /** Heap bytes allocated by all threads so far (HotSpot), or -1. */
+    static long totalAllocated() {
+        var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (mx instanceof com.sun.management.ThreadMXBean h && h.isThreadAllocatedMemorySupported()) {
+            return h.getTotalThreadAllocatedBytes();
+        }
+        return -1;
+    }
+
+    static int argmax(float[] a, int o, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (a[o + i] > a[o + best]) best = i;
+        return best;
+    }
+
+    /** Bytes of all weight tensors as stored. */
+    public static long weightBytes(Gpt2 model) {
+        var w = model.weights();
+        long n = w.wte().data().byteSize() + w.wpe().data().byteSize() + w.lnFWeight().data().byteSize() + w.lnFBias().data().byteSize();
+        if (!w.tied()) n += w.lmHead().data().byteSize();
+        for (var l : w.h()) {
+            n += l.ln1Weight().data().byteSize() + l.ln1Bias().data().byteSize() + l.cAttnWeight().data().byteSize()
+                    + l.cAttnBias().data().byteSize() + l.attnCProjWeight().data().byteSize() + l.attnCProjBias().data().byteSize()
+                    + l.ln2Weight().data().byteSize() + l.ln2Bias().data().byteSize() + l.cFcWeight().data().byteSize()
+                    + l.cFcBias().data().byteSize() + l.mlpCProjWeight().data().byteSize() + l.mlpCProjBias().data().byteSize();
+        }
+        return n;
+    }
+
+    /** Peak resident set size (VmHWM) of this process, or -1 where /proc is unavailable. */
+    public static long peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    String[] p = line.trim().split("\\s+");
+                    return Long.parseLong(p[1]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
