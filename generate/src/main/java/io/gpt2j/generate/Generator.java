@@ -20,6 +20,11 @@ public final class Generator {
         this.detok = detokenizer;
     }
 
+    /** The usual wiring: core's GPT-2 and its tokenizer. */
+    public static Generator forGpt2(io.gpt2j.core.model.Gpt2 model, io.gpt2j.core.tokenizer.Gpt2Tokenizer tokenizer) {
+        return new Generator(new Gpt2Lm(model), tokenizer == null ? null : tokenizer::decodeBytes);
+    }
+
     public CausalLm model() {
         return lm;
     }

@@ -1,7 +1,8 @@
 package io.gpt2j.generate;
 
+import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
+
 import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -30,14 +31,15 @@ final class TextStream {
         one[0] = token;
         bytes.writeBytes(detok.decodeBytes(one));
         byte[] b = bytes.toByteArray();
-        text = new String(b, 0, completePrefix(b), StandardCharsets.UTF_8);
+        text = Gpt2Tokenizer.decodeUtf8(b, 0, completePrefix(b));
         return findStop(text);
     }
 
     /** Finishes with every byte decoded (an incomplete tail becomes U+FFFD, as Python's errors="replace"). */
     void finish() {
         if (stopAt >= 0) return;
-        text = bytes.toString(StandardCharsets.UTF_8);
+        byte[] b = bytes.toByteArray();
+        text = Gpt2Tokenizer.decodeUtf8(b, 0, b.length);
         findStop(text);
     }
 

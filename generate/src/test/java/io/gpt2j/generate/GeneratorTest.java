@@ -237,4 +237,25 @@ class GeneratorTest {
         assertEquals("stop_strings", assertThrows(GenerationConfigException.class,
                 () -> gen.generate(List.of(new int[]{1}), cfg(Map.of("stop_strings", "x")))).field());
     }
+
+    @Test
+    void realTokenizerStreamingConcatenatesToTheDecodedText() {
+        io.gpt2j.core.tokenizer.Gpt2Tokenizer tok = io.gpt2j.core.tokenizer.Gpt2Tokenizer.fromDirectory(
+                Golden.dir().resolve("checkpoints/tiny-gpt2"));
+        Generator gen = Generator.forGpt2(GoldenModels.lm("tiny-gpt2").model(), tok);
+        GenerationConfig c = GenerationConfig.fromMap(GoldenModels.checkpoint("tiny-gpt2").generationConfig(),
+                Map.of("max_new_tokens", 40, "do_sample", true, "seed", 11, "num_return_sequences", 2));
+        List<int[]> prompts = List.of(tok.encode("The lighthouse stood on"), tok.encode("Caf\u00e9 \ud83d\ude00"));
+        StringBuilder[][] got = new StringBuilder[2][2];
+        for (StringBuilder[] r : got) for (int j = 0; j < 2; j++) r[j] = new StringBuilder();
+        List<List<GeneratedSequence>> out = gen.generate(prompts, c, (p, s, d) -> got[p][s].append(d));
+        for (int p = 0; p < 2; p++) {
+            for (int j = 0; j < 2; j++) {
+                GeneratedSequence g = out.get(p).get(j);
+                int n = g.tokenIds().length - (g.finishReason() == FinishReason.EOS ? 1 : 0);
+                assertEquals(tok.decode(Arrays.copyOf(g.tokenIds(), n)), g.text());
+                assertEquals(g.text(), got[p][j].toString());
+            }
+        }
+    }
 }

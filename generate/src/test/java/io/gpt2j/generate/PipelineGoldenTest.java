@@ -1,5 +1,6 @@
 package io.gpt2j.generate;
 
+import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
@@ -12,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * tiny-gpt2/pipeline.jsonl: generated_text (and the token ids) for the unbatched and left-padded cases. The
+ * tiny-gpt2/pipeline.jsonl, with the real tokenizer: generated_text (and the token ids) for the unbatched and left-padded cases. The
  * right-padded case is skipped on purpose: right padding is unsupported (transformers itself computes garbage there).
  */
 class PipelineGoldenTest {
@@ -21,8 +22,9 @@ class PipelineGoldenTest {
     Stream<DynamicTest> pipelineCases() throws Exception {
         List<Map<String, Object>> cases = Golden.readJsonl(Golden.dir().resolve("tiny-gpt2/pipeline.jsonl"));
         assertEquals(6, cases.size());
-        TestDecoder dec = new TestDecoder(Golden.dir().resolve("checkpoints/tiny-gpt2/vocab.json"));
-        Generator gen = new Generator(GoldenModels.lm("tiny-gpt2"), dec);
+        Gpt2Tokenizer tok = Gpt2Tokenizer.fromDirectory(Golden.dir().resolve("checkpoints/tiny-gpt2"));
+        PipelineText.Decoder dec = tok::decode;
+        Generator gen = new Generator(GoldenModels.lm("tiny-gpt2"), tok::decodeBytes);
         Map<String, Object> defaults = GoldenModels.checkpoint("tiny-gpt2").generationConfig();
         List<DynamicTest> tests = new ArrayList<>();
         for (Map<String, Object> c : cases) {
@@ -35,6 +37,7 @@ class PipelineGoldenTest {
                 GenerationConfig cfg = GenerationConfig.fromMap(defaults, PipelineText.generationParameters(params));
                 boolean full = PipelineText.returnFullText(params);
                 int[][] promptIds = Golden.intRows(c.get("prompt_ids"));
+                for (int b = 0; b < 2; b++) assertArrayEquals(promptIds[b], tok.encode(inputs.get(b)), name + " prompt ids");
                 boolean batched = name.contains("batch2");
                 List<Object> expectedOut = (List<Object>) c.get("output");
                 List<Object> expectedIds = (List<Object>) c.get("generated_token_ids");
