@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
  * Beam search, beam sampling and group (diverse) beam search as transformers 4.38 runs them: processors act on
  * log_softmax(logits) (warpers too when sampling), then the beam's running score is added; per prompt and group the
  * top max(2, 1 + #eos) × group_size candidates go to the {@link BeamScorer}. The prompt is prefilled once and its
- * cache gathered num_beams times.
+ * cache gathered num_beams times. One instance runs one search (not thread-safe).
  */
 final class BeamSearch {
     private final SearchContext ctx;
@@ -33,83 +33,26 @@ final class BeamSearch {
         this.finalLen = ctx.finalLength();
     }
 
+    // per-call state, set up by prepare()
+    private boolean sampling;
+    private LogitsProcessorList processors, warpers;
+    private HammingDiversityLogitsProcessor hamming;
+    private SplittableRandom[] rng;
+    private int[] eos;
+    private BeamScorer scorer;
+    private int[][] ids, mask, gIds, candTokens, candBeams;
+    private float[] beamScores, logits, gScores, outScores;
+    private float[][] candScores;
+    private int[] outTokens, outSrc, current, reorder;
+    private int len;
+
     RawGeneration run() {
-        boolean sampling = cfg.mode() == GenerationConfig.Mode.BEAM_SAMPLE;
-        LogitsProcessorList processors = Processors.processors(cfg, P);
-        LogitsProcessorList warpers = sampling ? Processors.warpers(cfg) : null;
-        HammingDiversityLogitsProcessor hamming = null;
-        for (LogitsProcessor p : processors.processors()) if (p instanceof HammingDiversityLogitsProcessor h) hamming = h;
-        SplittableRandom[] rng = new SplittableRandom[B];
-        if (sampling) {
-            long seed = cfg.seed() != null ? cfg.seed() : new java.security.SecureRandom().nextLong();
-            for (int b = 0; b < B; b++) rng[b] = TokenSearch.stream(seed, 0);
-        }
-        int[] eos = ctx.eos();
-        int nKeep = Math.max(2, 1 + eos.length) * gs;
-        BeamScorer scorer = new BeamScorer(B, nb, G, cfg.lengthPenalty(), cfg.earlyStopping(), cfg.numReturnSequences(), P, ctx.maxLength());
-
-        int[][] ids = new int[rows][finalLen], mask = new int[rows][finalLen];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(ctx.inputIds()[r / nb], 0, ids[r], 0, P);
-            System.arraycopy(ctx.attentionMask()[r / nb], 0, mask[r], 0, P);
-        }
-        float[] beamScores = new float[rows];
-        for (int r = 0; r < rows; r++) beamScores[r] = (r % nb) % gs == 0 ? 0f : -1e9f;
-
-        CausalLm.Session first = ctx.lm().newSession(B, finalLen - 1);
-        float[] prefill = new float[B * V];
-        first.forward(ctx.inputIds(), ctx.attentionMask(), prefill, null, false);
-        int[] expand = new int[rows];
-        float[] logits = new float[rows * V];
-        for (int r = 0; r < rows; r++) {
-            expand[r] = r / nb;
-            System.arraycopy(prefill, expand[r] * V, logits, r * V, V);
-        }
-        CausalLm.Session session = first.gather(expand, finalLen - 1);
-
-        int groupRows = B * gs;
-        float[] gScores = new float[groupRows * V];
-        int[][] gIds = new int[groupRows][];
-        float[][] candScores = new float[B][nKeep];
-        int[][] candTokens = new int[B][nKeep], candBeams = new int[B][nKeep];
-        float[] outScores = new float[groupRows];
-        int[] outTokens = new int[groupRows], outSrc = new int[groupRows];
-        int[] current = new int[rows], reorder = new int[rows];
+        CausalLm.Session session = prepare();
         int[][] step = new int[rows][1];
-        int len = P;
         boolean timeUp = false;
         while (true) {
             int[][] newIds = new int[rows][];
-            for (int g = 0; g < G; g++) {
-                if (hamming != null) hamming.setStep(current, g);
-                for (int b = 0; b < B; b++) {
-                    for (int i = 0; i < gs; i++) {
-                        int row = b * nb + g * gs + i, local = b * gs + i;
-                        gIds[local] = ids[row];
-                        System.arraycopy(logits, row * V, gScores, local * V, V);
-                        Scores.logSoftmax(gScores, local * V, V);
-                        processors.process(local, ids[row], len, gScores, local * V, V);
-                        if (sampling) warpers.process(local, ids[row], len, gScores, local * V, V);
-                        float add = beamScores[row];
-                        for (int v = 0; v < V; v++) gScores[local * V + v] += add;
-                    }
-                    if (sampling) sampleCandidates(gScores, b, rng[b], candScores[b], candTokens[b], candBeams[b]);
-                    else topCandidates(gScores, b, candScores[b], candTokens[b], candBeams[b]);
-                }
-                scorer.process(g, gIds, len, candScores, candTokens, candBeams, eos, ctx.pad(), outScores, outTokens, outSrc);
-                for (int b = 0; b < B; b++) {
-                    for (int i = 0; i < gs; i++) {
-                        int local = b * gs + i, row = b * nb + g * gs + i;
-                        int srcLocal = outSrc[local];
-                        int src = (srcLocal / gs) * nb + g * gs + srcLocal % gs;
-                        newIds[row] = ids[src].clone();
-                        newIds[row][len] = outTokens[local];
-                        beamScores[row] = outScores[local];
-                        current[row] = outTokens[local];
-                        reorder[row] = src;
-                    }
-                }
-            }
+            for (int g = 0; g < G; g++) stepGroup(g, newIds);
             for (int r = 0; r < rows; r++) {
                 ids[r] = newIds[r];
                 mask[r][len] = 1;
@@ -130,6 +73,85 @@ final class BeamSearch {
             for (int i = 0; i < fr.length; i++) if (fr[i] == FinishReason.LENGTH) fr[i] = FinishReason.TIME;
         }
         return out;
+    }
+
+    /** Builds processors, scorer and buffers, prefills the prompts once and gathers the cache num_beams times. */
+    private CausalLm.Session prepare() {
+        sampling = cfg.mode() == GenerationConfig.Mode.BEAM_SAMPLE;
+        processors = Processors.processors(cfg, P);
+        warpers = sampling ? Processors.warpers(cfg) : null;
+        for (LogitsProcessor p : processors.processors()) if (p instanceof HammingDiversityLogitsProcessor h) hamming = h;
+        rng = new SplittableRandom[B];
+        if (sampling) {
+            long seed = cfg.seed() != null ? cfg.seed() : new java.security.SecureRandom().nextLong();
+            for (int b = 0; b < B; b++) rng[b] = TokenSearch.stream(seed, 0);
+        }
+        eos = ctx.eos();
+        int nKeep = Math.max(2, 1 + eos.length) * gs;
+        scorer = new BeamScorer(B, nb, G, cfg.lengthPenalty(), cfg.earlyStopping(), cfg.numReturnSequences(), P, ctx.maxLength());
+        ids = new int[rows][finalLen];
+        mask = new int[rows][finalLen];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(ctx.inputIds()[r / nb], 0, ids[r], 0, P);
+            System.arraycopy(ctx.attentionMask()[r / nb], 0, mask[r], 0, P);
+        }
+        beamScores = new float[rows];
+        for (int r = 0; r < rows; r++) beamScores[r] = (r % nb) % gs == 0 ? 0f : -1e9f;
+        int groupRows = B * gs;
+        gScores = new float[groupRows * V];
+        gIds = new int[groupRows][];
+        candScores = new float[B][nKeep];
+        candTokens = new int[B][nKeep];
+        candBeams = new int[B][nKeep];
+        outScores = new float[groupRows];
+        outTokens = new int[groupRows];
+        outSrc = new int[groupRows];
+        current = new int[rows];
+        reorder = new int[rows];
+        len = P;
+
+        CausalLm.Session first = ctx.lm().newSession(B, finalLen - 1);
+        float[] prefill = new float[B * V];
+        first.forward(ctx.inputIds(), ctx.attentionMask(), prefill, null, false);
+        int[] expand = new int[rows];
+        logits = new float[rows * V];
+        for (int r = 0; r < rows; r++) {
+            expand[r] = r / nb;
+            System.arraycopy(prefill, expand[r] * V, logits, r * V, V);
+        }
+        return first.gather(expand, finalLen - 1);
+    }
+
+    /** One step of group g: score its beams, pick candidates per prompt, let the scorer choose, record new rows. */
+    private void stepGroup(int g, int[][] newIds) {
+        if (hamming != null) hamming.setStep(current, g);
+        for (int b = 0; b < B; b++) {
+            for (int i = 0; i < gs; i++) {
+                int row = b * nb + g * gs + i, local = b * gs + i;
+                gIds[local] = ids[row];
+                System.arraycopy(logits, row * V, gScores, local * V, V);
+                Scores.logSoftmax(gScores, local * V, V);
+                processors.process(local, ids[row], len, gScores, local * V, V);
+                if (sampling) warpers.process(local, ids[row], len, gScores, local * V, V);
+                float add = beamScores[row];
+                for (int v = 0; v < V; v++) gScores[local * V + v] += add;
+            }
+            if (sampling) sampleCandidates(gScores, b, rng[b], candScores[b], candTokens[b], candBeams[b]);
+            else topCandidates(gScores, b, candScores[b], candTokens[b], candBeams[b]);
+        }
+        scorer.process(g, gIds, len, candScores, candTokens, candBeams, eos, ctx.pad(), outScores, outTokens, outSrc);
+        for (int b = 0; b < B; b++) {
+            for (int i = 0; i < gs; i++) {
+                int local = b * gs + i, row = b * nb + g * gs + i;
+                int srcLocal = outSrc[local];
+                int src = (srcLocal / gs) * nb + g * gs + srcLocal % gs;
+                newIds[row] = ids[src].clone();
+                newIds[row][len] = outTokens[local];
+                beamScores[row] = outScores[local];
+                current[row] = outTokens[local];
+                reorder[row] = src;
+            }
+        }
     }
 
     /** torch.topk over the group's gs × V scores of prompt b, best first (lower flat index first on ties). */
