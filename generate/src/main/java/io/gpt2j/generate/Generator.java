@@ -49,20 +49,9 @@ public final class Generator {
             throw new GenerationConfigException("stop_strings", "stop_strings need a tokenizer to decode the text");
         }
         List<int[]> ps = fitContext(prompts, config);
-        int B = ps.size(), P = 0;
-        for (int[] p : ps) {
-            if (p.length == 0) throw new GenerationConfigException("inputs", "empty prompt: at least one token is needed");
-            P = Math.max(P, p.length);
-        }
-        int fill = fillToken(config);
-        int[][] ids = new int[B][P], mask = new int[B][P];
-        for (int b = 0; b < B; b++) {
-            int[] p = ps.get(b);
-            int off = P - p.length;
-            Arrays.fill(ids[b], 0, off, fill);
-            System.arraycopy(p, 0, ids[b], off, p.length);
-            Arrays.fill(mask[b], off, P, 1);
-        }
+        int B = ps.size();
+        int[][] mask = new int[B][];
+        int[][] ids = leftPad(ps, fillToken(config), mask);
         boolean beams = config.numBeams() > 1;
         int nrs = config.numReturnSequences();
         TextStream[] streams = new TextStream[B * nrs];
@@ -81,33 +70,11 @@ public final class Generator {
         for (int b = 0; b < B; b++) {
             List<GeneratedSequence> seqs = new ArrayList<>();
             for (int j = 0; j < nrs; j++) {
-                int r = b * nrs + j;
-                int[] newTokens = raw.newTokens(r);
-                FinishReason reason = raw.finishReasons()[r];
-                String text = null, stop = null;
-                TextStream ts = streams[r];
-                if (ts != null) {
-                    if (beams) {
-                        int n = newTokens.length - (reason == FinishReason.EOS ? 1 : 0);
-                        for (int i = 0; i < n && !ts.add(newTokens[i]); i++) {
-                            // feed until the text is complete or a stop string shows up
-                        }
-                    }
-                    ts.finish();
-                    text = ts.text();
-                    stop = ts.stopString();
-                    if (stop != null) reason = FinishReason.STOP;
-                }
-                int[] prompt = ps.get(b);
-                int[] full = Arrays.copyOf(prompt, prompt.length + newTokens.length);
-                System.arraycopy(newTokens, 0, full, prompt.length, newTokens.length);
-                Float score = raw.sequenceScores() == null ? null : raw.sequenceScores()[r];
-                GeneratedSequence g = new GeneratedSequence(newTokens, full, text, reason, score, stop);
+                GeneratedSequence g = sequence(raw, b * nrs + j, ps.get(b), streams[b * nrs + j], beams);
                 if (listener != null) {
-                    if (ts != null) {
-                        String d = ts.takeDelta(true);
-                        if (!d.isEmpty()) listener.onText(b, j, d);
-                    }
+                    TextStream ts = streams[b * nrs + j];
+                    String d = ts == null ? "" : ts.takeDelta(true);
+                    if (!d.isEmpty()) listener.onText(b, j, d);
                     listener.onFinish(b, j, g);
                 }
                 seqs.add(g);
@@ -115,6 +82,48 @@ public final class Generator {
             out.add(List.copyOf(seqs));
         }
         return List.copyOf(out);
+    }
+
+    /** Left-pads the prompts to the longest with {@code fill}; mask rows are written into {@code maskOut}. */
+    private static int[][] leftPad(List<int[]> ps, int fill, int[][] maskOut) {
+        int P = 0;
+        for (int[] p : ps) {
+            if (p.length == 0) throw new GenerationConfigException("inputs", "empty prompt: at least one token is needed");
+            P = Math.max(P, p.length);
+        }
+        int[][] ids = new int[ps.size()][P];
+        for (int b = 0; b < ps.size(); b++) {
+            int[] p = ps.get(b);
+            int off = P - p.length;
+            Arrays.fill(ids[b], 0, off, fill);
+            System.arraycopy(p, 0, ids[b], off, p.length);
+            maskOut[b] = new int[P];
+            Arrays.fill(maskOut[b], off, P, 1);
+        }
+        return ids;
+    }
+
+    /** Row r of the raw result as a GeneratedSequence; finishes its text (beams: decoded here, at the end). */
+    private static GeneratedSequence sequence(RawGeneration raw, int r, int[] prompt, TextStream ts, boolean beams) {
+        int[] newTokens = raw.newTokens(r);
+        FinishReason reason = raw.finishReasons()[r];
+        String text = null, stop = null;
+        if (ts != null) {
+            if (beams) {
+                int n = newTokens.length - (reason == FinishReason.EOS ? 1 : 0);
+                for (int i = 0; i < n && !ts.add(newTokens[i]); i++) {
+                    // feed until the text is complete or a stop string shows up
+                }
+            }
+            ts.finish();
+            text = ts.text();
+            stop = ts.stopString();
+            if (stop != null) reason = FinishReason.STOP;
+        }
+        int[] full = Arrays.copyOf(prompt, prompt.length + newTokens.length);
+        System.arraycopy(newTokens, 0, full, prompt.length, newTokens.length);
+        Float score = raw.sequenceScores() == null ? null : raw.sequenceScores()[r];
+        return new GeneratedSequence(newTokens, full, text, reason, score, stop);
     }
 
     /**
