@@ -258,4 +258,33 @@ class GeneratorTest {
             }
         }
     }
+
+    @Test
+    void samplingDoesNotDependOnTheThreadCount() {
+        io.gpt2j.core.load.LoadedCheckpoint ck = GoldenModels.checkpoint("tiny-gpt2-v1000");
+        GenerationConfig c = GenerationConfig.fromMap(ck.generationConfig(),
+                Map.of("max_new_tokens", 25, "do_sample", true, "seed", 2024, "top_p", 0.95));
+        List<int[]> prompts = List.of(new int[]{464, 300, 394}, new int[]{50, 51});
+        List<int[]> results = new ArrayList<>();
+        for (int threads : new int[]{1, 2, 3}) {
+            io.gpt2j.core.kernels.Parallel pool = new io.gpt2j.core.kernels.Parallel(threads);
+            Generator gen = new Generator(new Gpt2Lm(new io.gpt2j.core.model.Gpt2(ck.config(), ck.weights(), pool)), null);
+            List<int[]> t = tokens(gen.generate(prompts, c));
+            if (results.isEmpty()) results.addAll(t);
+            else for (int i = 0; i < t.size(); i++) assertArrayEquals(results.get(i), t.get(i), threads + " threads, prompt " + i);
+        }
+    }
+
+    @Test
+    void stopStringsApplyToBeamTexts() {
+        FakeLm lm = FakeLm.scripted(10, 1, 1, 2, 3, 4, 5, 5, 5);
+        Generator gen = new Generator(lm, ids -> concat(ids, GeneratorTest::bytesOf));
+        List<String> deltas = new ArrayList<>();
+        GenerationConfig c = cfg(Map.of("max_new_tokens", 6, "num_beams", 2, "stop_strings", List.of("wor")));
+        GeneratedSequence g = gen.generate(List.of(new int[]{8}), c, (p, s, d) -> deltas.add(d)).get(0).get(0);
+        assertEquals("Hello ", g.text());
+        assertEquals(FinishReason.STOP, g.finishReason());
+        assertEquals(List.of("Hello "), deltas, "beam modes deliver the whole text once");
+        assertTrue(g.sequenceScore() != null);
+    }
 }
