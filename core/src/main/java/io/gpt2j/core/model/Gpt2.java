@@ -132,49 +132,21 @@ public final class Gpt2 {
         }
 
         final int rows = B * T;
-        InferenceState.Scratch s = state.scratch;
-        if (s == null || s.rows < rows) s = state.scratch = new InferenceState.Scratch(config, rows, state.capacity);
-        final InferenceState.Scratch sc = s;
-        final float[] x = sc.x;
+        InferenceState.Scratch sc = scratch(state, rows);
+        int[] rowB = new int[rows], rowSlot = new int[rows];
+        InferenceState[] rowState = new InferenceState[rows];
         for (int b = 0; b < B; b++) {
-            for (int t = 0; t < T; t++) Kernels.embed(x, (b * T + t) * E, wte, wpe, tokens[b][t], pos[b][t], E);
-        }
-        final int NH = config.nHead(), HS = config.headSize(), I = config.nInner(), cap = state.capacity;
-        final float eps = config.layerNormEpsilon();
-        for (int l = 0; l < blocks.size(); l++) {
-            Block w = blocks.get(l);
-            float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(HS)) : 1f;
-            if (config.scaleAttnByInverseLayerIdx()) scale /= (l + 1);
-            final float sc2 = scale;
-            Kernels.layerNorm(sc.xn, x, w.ln1w, w.ln1b, rows, E, eps);
-            MatMul.conv1d(sc.qkv, sc.xn, w.attnW, w.attnB, rows, E, 3 * E, pool);
-            final float[][] kl = state.keys[l], vl = state.values[l];
-            for (int b = 0; b < B; b++) {
-                for (int t = 0; t < T; t++) {
-                    int r = (b * T + t) * 3 * E, p = past + t;
-                    for (int h = 0; h < NH; h++) {
-                        System.arraycopy(sc.qkv, r + E + h * HS, kl[b], (h * cap + p) * HS, HS);
-                        System.arraycopy(sc.qkv, r + 2 * E + h * HS, vl[b], (h * cap + p) * HS, HS);
-                    }
-                }
+            for (int t = 0; t < T; t++) {
+                int r = b * T + t;
+                Kernels.embed(sc.x, r * E, wte, wpe, tokens[b][t], pos[b][t], E);
+                rowState[r] = state;
+                rowB[r] = b;
+                rowSlot[r] = past + t;
             }
-            pool.forRange(B * NH * T, 8, (i0, i1) -> {
-                float[] scores = new float[past + T];
-                for (int i = i0; i < i1; i++) {
-                    int t = i % T, h = (i / T) % NH, b = i / (T * NH);
-                    int r = b * T + t;
-                    Attention.attend(sc.att, r * E + h * HS, sc.qkv, r * 3 * E + h * HS, kl[b], vl[b], h * cap * HS,
-                            state.mask[b], past + t + 1, HS, sc2, scores);
-                }
-            });
-            MatMul.conv1d(sc.out, sc.att, w.projW, w.projB, rows, E, E, pool);
-            Kernels.add(x, sc.out, rows * E);
-            Kernels.layerNorm(sc.xn, x, w.ln2w, w.ln2b, rows, E, eps);
-            MatMul.conv1d(sc.fc, sc.xn, w.fcW, w.fcB, rows, E, I, pool);
-            pool.forRange(rows * I, 4096, (a, z) -> Kernels.activation(sc.fc, a, z, activation));
-            MatMul.conv1d(sc.out, sc.fc, w.mlpW, w.mlpB, rows, I, E, pool);
-            Kernels.add(x, sc.out, rows * E);
         }
+        layers(sc, rows, rowState, rowB, rowSlot);
+        final float[] x = sc.x;
+        final float eps = config.layerNormEpsilon();
         state.length = past + T;
 
         // final layer norm on the rows we output, then the LM head
@@ -189,6 +161,99 @@ public final class Gpt2 {
         }
         if (hidden != null) System.arraycopy(h, 0, hidden, 0, outRows * E);
         if (logits != null) MatMul.linearT(logits, h, lmHead, outRows, E, V, pool);
+    }
+
+    private static InferenceState.Scratch scratch(InferenceState owner, int rows) {
+        InferenceState.Scratch s = owner.scratch;
+        if (s == null || s.rows < rows) s = owner.scratch = new InferenceState.Scratch(owner.config, rows, owner.capacity);
+        return s;
+    }
+
+    /**
+     * The transformer blocks over {@code rows} rows whose embeddings are in {@code sc.x}. Row r belongs to cache row
+     * {@code rowB[r]} of {@code rowState[r]}, sits in cache slot {@code rowSlot[r]} and attends to slots [0, rowSlot[r]]
+     * of that cache (masked slots skipped). Keys/values of each row are written to its slot first.
+     */
+    private void layers(InferenceState.Scratch sc, int rows, InferenceState[] rowState, int[] rowB, int[] rowSlot) {
+        final int E = config.nEmbd(), NH = config.nHead(), HS = config.headSize(), I = config.nInner();
+        final float eps = config.layerNormEpsilon();
+        final float[] x = sc.x;
+        for (int l = 0; l < blocks.size(); l++) {
+            Block w = blocks.get(l);
+            float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(HS)) : 1f;
+            if (config.scaleAttnByInverseLayerIdx()) scale /= (l + 1);
+            final float sc2 = scale;
+            final int layer = l;
+            Kernels.layerNorm(sc.xn, x, w.ln1w, w.ln1b, rows, E, eps);
+            MatMul.conv1d(sc.qkv, sc.xn, w.attnW, w.attnB, rows, E, 3 * E, pool);
+            for (int r = 0; r < rows; r++) {
+                InferenceState st = rowState[r];
+                float[] k = st.keys[l][rowB[r]], v = st.values[l][rowB[r]];
+                int cap = st.capacity, slot = rowSlot[r], o = r * 3 * E;
+                for (int h = 0; h < NH; h++) {
+                    System.arraycopy(sc.qkv, o + E + h * HS, k, (h * cap + slot) * HS, HS);
+                    System.arraycopy(sc.qkv, o + 2 * E + h * HS, v, (h * cap + slot) * HS, HS);
+                }
+            }
+            pool.forRange(rows * NH, 8, (i0, i1) -> {
+                float[] scores = null;
+                for (int i = i0; i < i1; i++) {
+                    int r = i / NH, h = i % NH;
+                    InferenceState st = rowState[r];
+                    int n = rowSlot[r] + 1, b = rowB[r];
+                    if (scores == null || scores.length < n) scores = new float[Math.max(n, 64)];
+                    Attention.attend(sc.att, r * E + h * HS, sc.qkv, r * 3 * E + h * HS, st.keys[layer][b], st.values[layer][b],
+                            h * st.capacity * HS, st.mask[b], n, HS, sc2, scores);
+                }
+            });
+            MatMul.conv1d(sc.out, sc.att, w.projW, w.projB, rows, E, E, pool);
+            Kernels.add(x, sc.out, rows * E);
+            Kernels.layerNorm(sc.xn, x, w.ln2w, w.ln2b, rows, E, eps);
+            MatMul.conv1d(sc.fc, sc.xn, w.fcW, w.fcB, rows, E, I, pool);
+            pool.forRange(rows * I, 4096, (a, z) -> Kernels.activation(sc.fc, a, z, activation));
+            MatMul.conv1d(sc.out, sc.fc, w.mlpW, w.mlpB, rows, I, E, pool);
+            Kernels.add(x, sc.out, rows * E);
+        }
+    }
+
+    /**
+     * One decode step for several independent sequences at once (continuous batching): state i is a batch-1 cache
+     * holding its own sequence (any length); {@code tokens[i]} is appended to it and the next-token logits are
+     * written to {@code logits[i*V, (i+1)*V)}. The matmuls run once over all rows, so weights are read once per step.
+     * Position ids follow the state's mask (the count of real tokens so far), as generate() would derive them.
+     * Scratch buffers are borrowed from {@code states[0]}; the caller owns all the states.
+     */
+    public void decodeBatch(InferenceState[] states, int[] tokens, float[] logits) {
+        final int n = states.length, E = config.nEmbd(), V = config.vocabSize();
+        if (n == 0) return;
+        if (tokens.length != n) throw new IllegalArgumentException(tokens.length + " tokens for " + n + " states");
+        if (logits.length < (long) n * V) throw new IllegalArgumentException("logits buffer holds " + logits.length + " floats, needs " + (long) n * V);
+        java.util.IdentityHashMap<InferenceState, Boolean> seen = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < n; i++) {
+            InferenceState st = states[i];
+            if (st.batch != 1) throw new IllegalArgumentException("decodeBatch needs batch-1 states; state " + i + " has " + st.batch + " rows");
+            if (seen.put(st, Boolean.TRUE) != null) throw new IllegalArgumentException("state " + i + " appears twice");
+            if (st.length >= st.capacity) {
+                throw new IllegalArgumentException("context overflow: state " + i + " holds " + st.length + " tokens, its capacity is " + st.capacity);
+            }
+            if (tokens[i] < 0 || tokens[i] >= V) throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary [0, " + V + ")");
+        }
+        InferenceState.Scratch sc = scratch(states[0], n);
+        int[] rowB = new int[n], rowSlot = new int[n];
+        for (int i = 0; i < n; i++) {
+            InferenceState st = states[i];
+            int real = 0;
+            for (int p = 0; p < st.length; p++) real += st.mask[0][p];
+            int pos = real; // cumsum(mask) - 1 with the new token counted
+            if (pos >= config.nPositions()) throw new IllegalArgumentException("position id " + pos + " is outside [0, n_positions=" + config.nPositions() + ")");
+            st.mask[0][st.length] = 1;
+            rowSlot[i] = st.length;
+            Kernels.embed(sc.x, i * E, wte, wpe, tokens[i], pos, E);
+        }
+        layers(sc, n, states, rowB, rowSlot);
+        for (InferenceState st : states) st.length++;
+        Kernels.layerNorm(sc.xn, sc.x, lnFw, lnFb, n, E, config.layerNormEpsilon());
+        MatMul.linearT(logits, sc.xn, lmHead, n, E, V, pool);
     }
 
     private int[][] resolvePositions(InferenceState state, int[][] tokens, int[][] positions, int[][] mask, int T) {
