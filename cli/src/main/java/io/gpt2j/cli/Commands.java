@@ -12,5 +12,6 @@ final class Commands {
         cl.addSubcommand(new BenchTokenizerCommand());
         cl.addSubcommand(new RandomCheckpointCommand());
         cl.addSubcommand(new BenchCommand());
+        cl.addSubcommand("generate", GenerateCommand.commandLine());
     }
 }

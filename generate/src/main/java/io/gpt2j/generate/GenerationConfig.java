@@ -125,6 +125,11 @@ public record GenerationConfig(
         return ConfigMaps.fromMap(defaults, overrides);
     }
 
+    /** Every field name {@link #fromMap} accepts with meaning (transformers' snake_case names), in a stable order. */
+    public static java.util.Set<String> fieldNames() {
+        return java.util.Collections.unmodifiableSet(ConfigMaps.knownNames());
+    }
+
     /** The non-default fields as a map with transformers' names (round-trips through {@link #fromMap}). */
     public Map<String, Object> toMap() {
         return ConfigMaps.toMap(this);
