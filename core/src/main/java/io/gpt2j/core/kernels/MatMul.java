@@ -36,6 +36,105 @@ public final class MatMul {
         pool.forRange(blocks, 1, (b0, b1) -> conv1dBlocks(out, inp, w, bias, T, C, OC, b0 * NB, Math.min(OC, b1 * NB)));
     }
 
+    /**
+     * Rows at or below this take the streaming kernel: the weight is split by input rows so every thread reads
+     * its share front to back (the hardware prefetcher follows one contiguous stream), instead of walking narrow
+     * column blocks with a stride of OC*4 bytes, which crosses a 4 KiB page on every row and defeats it.
+     */
+    public static final int STREAM_ROWS = 4;
+
+    /** Floats of scratch {@link #conv1d(float[], float[], MemorySegment, MemorySegment, int, int, int, Parallel, float[])} needs. */
+    public static int partialFloats(int T, int OC, int threads) {
+        return T > STREAM_ROWS ? 0 : streamParts(threads) * T * OC;
+    }
+
+    /** Parts of the row split: two per thread, so a thread slowed by another process is not the critical path. */
+    static int streamParts(int threads) {
+        return threads == 1 ? 1 : 2 * threads;
+    }
+
+    /**
+     * As {@link #conv1d(float[], float[], MemorySegment, MemorySegment, int, int, int, Parallel)}, with caller-owned
+     * scratch of at least {@link #partialFloats} floats for the per-part partial sums of the streaming kernel.
+     */
+    public static void conv1d(float[] out, float[] inp, MemorySegment w, MemorySegment bias,
+                              int T, int C, int OC, Parallel pool, float[] partial) {
+        if (Kernels.SCALAR || T > STREAM_ROWS || partial == null || partial.length < partialFloats(T, OC, pool.threads())) {
+            conv1d(out, inp, w, bias, T, C, OC, pool);
+            return;
+        }
+        int parts = Math.min(streamParts(pool.threads()), C);
+        int rowsPer = (C + parts - 1) / parts;
+        int size = T * OC;
+        pool.forRange(parts, 1, (p0, p1) -> {
+            for (int p = p0; p < p1; p++) {
+                conv1dRows(partial, p * size, inp, w, T, C, OC, p * rowsPer, Math.min(C, (p + 1) * rowsPer));
+            }
+        });
+        reduceParts(out, partial, bias, parts, size, OC);
+    }
+
+    /** out (T,OC) = bias + sum of the parts' partial sums, part p at acc[p*size]. */
+    static void reduceParts(float[] out, float[] acc, MemorySegment bias, int parts, int size, int OC) {
+        int T = size / OC;
+        for (int t = 0; t < T; t++) {
+            int o = t * OC, j = 0;
+            for (; j + L <= OC; j += L) {
+                FloatVector s = bias == null ? FloatVector.zero(S) : FloatVector.fromMemorySegment(S, bias, 4L * j, LE);
+                for (int p = 0; p < parts; p++) s = s.add(FloatVector.fromArray(S, acc, p * size + o + j));
+                s.intoArray(out, o + j);
+            }
+            for (; j < OC; j++) {
+                float s = bias == null ? 0f : bias.getAtIndex(F32, j);
+                for (int p = 0; p < parts; p++) s += acc[p * size + o + j];
+                out[o + j] = s;
+            }
+        }
+    }
+
+    /** acc[a + t*OC + j] = sum over c in [c0, c1) of inp[t*C + c] * w[c, j]: weight rows read in order. */
+    static void conv1dRows(float[] acc, int a, float[] inp, MemorySegment w, int T, int C, int OC, int c0, int c1) {
+        java.util.Arrays.fill(acc, a, a + T * OC, 0f);
+        int c = c0;
+        for (; c + 4 <= c1; c += 4) {
+            for (int t = 0; t < T; t++) axpy4(acc, a + t * OC, inp, t * C + c, w, (long) c * OC * 4, OC);
+        }
+        for (; c < c1; c++) {
+            for (int t = 0; t < T; t++) axpy1(acc, a + t * OC, inp[t * C + c], w, (long) c * OC * 4, OC);
+        }
+    }
+
+    /** acc[o..o+OC) += x[xi..xi+4) @ w rows at byte offset off (4 consecutive rows of OC floats). */
+    private static void axpy4(float[] acc, int o, float[] x, int xi, MemorySegment w, long off, int OC) {
+        FloatVector x0 = FloatVector.broadcast(S, x[xi]), x1 = FloatVector.broadcast(S, x[xi + 1]);
+        FloatVector x2 = FloatVector.broadcast(S, x[xi + 2]), x3 = FloatVector.broadcast(S, x[xi + 3]);
+        long rb = (long) OC * 4;
+        int j = 0;
+        for (; j + L <= OC; j += L) {
+            long p = off + 4L * j;
+            FloatVector s = FloatVector.fromArray(S, acc, o + j);
+            s = FloatVector.fromMemorySegment(S, w, p, LE).fma(x0, s);
+            s = FloatVector.fromMemorySegment(S, w, p + rb, LE).fma(x1, s);
+            s = FloatVector.fromMemorySegment(S, w, p + 2 * rb, LE).fma(x2, s);
+            s = FloatVector.fromMemorySegment(S, w, p + 3 * rb, LE).fma(x3, s);
+            s.intoArray(acc, o + j);
+        }
+        for (; j < OC; j++) {
+            long p = off + 4L * j;
+            acc[o + j] += x[xi] * w.get(F32, p) + x[xi + 1] * w.get(F32, p + rb)
+                    + x[xi + 2] * w.get(F32, p + 2 * rb) + x[xi + 3] * w.get(F32, p + 3 * rb);
+        }
+    }
+
+    private static void axpy1(float[] acc, int o, float x, MemorySegment w, long off, int OC) {
+        FloatVector xv = FloatVector.broadcast(S, x);
+        int j = 0;
+        for (; j + L <= OC; j += L) {
+            FloatVector.fromMemorySegment(S, w, off + 4L * j, LE).fma(xv, FloatVector.fromArray(S, acc, o + j)).intoArray(acc, o + j);
+        }
+        for (; j < OC; j++) acc[o + j] += x * w.get(F32, off + 4L * j);
+    }
+
     /** Scalar twin of {@link #conv1d}: columns [j0, j1). */
     public static void conv1dScalar(float[] out, float[] inp, MemorySegment w, MemorySegment bias,
                                     int T, int C, int OC, int j0, int j1) {

@@ -178,6 +178,9 @@ public final class Gpt2 {
         final int E = config.nEmbd(), NH = config.nHead(), HS = config.headSize(), I = config.nInner();
         final float eps = config.layerNormEpsilon();
         final float[] x = sc.x;
+        int need = MatMul.partialFloats(rows, Math.max(3 * E, I), pool.threads());
+        if (sc.partial.length < need) sc.partial = new float[need];
+        final float[] part = sc.partial;
         for (int l = 0; l < blocks.size(); l++) {
             Block w = blocks.get(l);
             float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(HS)) : 1f;
@@ -185,7 +188,7 @@ public final class Gpt2 {
             final float sc2 = scale;
             final int layer = l;
             Kernels.layerNorm(sc.xn, x, w.ln1w, w.ln1b, rows, E, eps);
-            MatMul.conv1d(sc.qkv, sc.xn, w.attnW, w.attnB, rows, E, 3 * E, pool);
+            MatMul.conv1d(sc.qkv, sc.xn, w.attnW, w.attnB, rows, E, 3 * E, pool, part);
             for (int r = 0; r < rows; r++) {
                 InferenceState st = rowState[r];
                 float[] k = st.keys[l][rowB[r]], v = st.values[l][rowB[r]];
@@ -206,12 +209,12 @@ public final class Gpt2 {
                             h * st.capacity * HS, st.mask[b], n, HS, sc2, scores);
                 }
             });
-            MatMul.conv1d(sc.out, sc.att, w.projW, w.projB, rows, E, E, pool);
+            MatMul.conv1d(sc.out, sc.att, w.projW, w.projB, rows, E, E, pool, part);
             Kernels.add(x, sc.out, rows * E);
             Kernels.layerNorm(sc.xn, x, w.ln2w, w.ln2b, rows, E, eps);
-            MatMul.conv1d(sc.fc, sc.xn, w.fcW, w.fcB, rows, E, I, pool);
+            MatMul.conv1d(sc.fc, sc.xn, w.fcW, w.fcB, rows, E, I, pool, part);
             pool.forRange(rows * I, 4096, (a, z) -> Kernels.activation(sc.fc, a, z, activation));
-            MatMul.conv1d(sc.out, sc.fc, w.mlpW, w.mlpB, rows, I, E, pool);
+            MatMul.conv1d(sc.out, sc.fc, w.mlpW, w.mlpB, rows, I, E, pool, part);
             Kernels.add(x, sc.out, rows * E);
         }
     }

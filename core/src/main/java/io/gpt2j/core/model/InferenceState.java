@@ -123,6 +123,8 @@ public final class InferenceState {
         final int rows;
         final float[] x, xn, qkv, att, attOut, fc, out;
         final float[] scores;
+        /** Partial sums of the streaming (few-row) matmul, sized on first use for the pool's thread count. */
+        float[] partial = new float[0];
 
         Scratch(Gpt2Config c, int rows, int capacity) {
             this.rows = rows;
