@@ -1,6 +1,7 @@
 package io.gpt2j.cli;
 
 import io.gpt2j.bench.InferenceBench;
+import io.gpt2j.bench.Roofline;
 import io.gpt2j.core.io.Json;
 import io.gpt2j.core.kernels.Parallel;
 import io.gpt2j.core.load.HfCheckpoint;
@@ -30,6 +31,9 @@ final class BenchCommand implements Callable<Integer> {
     int warmup;
     @Option(names = "--rounds", defaultValue = "2", description = "timed rounds; the best of each phase is reported")
     int rounds;
+    @Option(names = "--roofline", negatable = true, defaultValue = "true",
+            description = "also measure memory read bandwidth and peak FMA rate (after the model runs) and print fractions")
+    boolean roofline;
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
@@ -47,6 +51,13 @@ final class BenchCommand implements Callable<Integer> {
             m.put("parameters", ck.config().parameterCount());
             m.put("load_seconds", loadS);
             m.putAll(r.toMap());
+            Roofline.Ceilings ceil = roofline ? Roofline.measure(pool, 512L << 20, 3) : null;
+            if (ceil != null) {
+                m.put("read_bandwidth_gb_per_s", ceil.readBytesPerSecond() / 1e9);
+                m.put("peak_gflops_per_s", ceil.flopsPerSecond() / 1e9);
+                m.put("decode_bandwidth_fraction", r.decodeWeightBytesPerSecond() / ceil.readBytesPerSecond());
+                m.put("prefill_peak_fraction", r.prefillFlopsPerSecond() / ceil.flopsPerSecond());
+            }
             if (json) {
                 System.out.println(Json.write(m));
             } else {
@@ -57,6 +68,14 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("decode           %d tokens in %.3f s = %.2f tokens/s%n", batch * newTokens, r.decodeSeconds(), r.decodeTokensPerSecond());
                 System.out.printf("peak RSS         %.1f MB%n", r.peakRssBytes() / 1e6);
                 System.out.printf("allocated        %,d bytes per decode step (all threads)%n", r.allocatedBytesPerDecodeStep());
+                System.out.printf("prefill compute  %.1f GFLOP/s%n", r.prefillFlopsPerSecond() / 1e9);
+                System.out.printf("decode traffic   %.1f GB/s of weights%n", r.decodeWeightBytesPerSecond() / 1e9);
+                if (ceil != null) {
+                    System.out.printf("machine          %.1f GB/s read bandwidth, %.1f GFLOP/s peak FMA (own microkernels, %d threads)%n",
+                            ceil.readBytesPerSecond() / 1e9, ceil.flopsPerSecond() / 1e9, th);
+                    System.out.printf("roofline         decode %.0f%% of bandwidth, prefill %.0f%% of peak FMA%n",
+                            100 * r.decodeWeightBytesPerSecond() / ceil.readBytesPerSecond(), 100 * r.prefillFlopsPerSecond() / ceil.flopsPerSecond());
+                }
             }
         }
         return 0;

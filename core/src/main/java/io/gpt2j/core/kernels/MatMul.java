@@ -41,7 +41,9 @@ public final class MatMul {
      * its share front to back (the hardware prefetcher follows one contiguous stream), instead of walking narrow
      * column blocks with a stride of OC*4 bytes, which crosses a 4 KiB page on every row and defeats it.
      */
-    public static final int STREAM_ROWS = 4;
+    public static final int STREAM_ROWS = 8;
+    /** From this many rows on, the streaming kernel uses register tiles (4 rows x 2 vectors). */
+    static final int TILED_ROWS = 4;
 
     /** Floats of scratch {@link #conv1d(float[], float[], MemorySegment, MemorySegment, int, int, int, Parallel, float[])} needs. */
     public static int partialFloats(int T, int OC, int threads) {
@@ -68,7 +70,9 @@ public final class MatMul {
         int size = T * OC;
         pool.forRange(parts, 1, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
-                conv1dRows(partial, p * size, inp, w, T, C, OC, p * rowsPer, Math.min(C, (p + 1) * rowsPer));
+                int c0 = p * rowsPer, c1 = Math.min(C, (p + 1) * rowsPer);
+                if (T >= TILED_ROWS) conv1dRowsTiled(partial, p * size, inp, w, T, C, OC, c0, c1);
+                else conv1dRows(partial, p * size, inp, w, T, C, OC, c0, c1);
             }
         });
         reduceParts(out, partial, bias, parts, size, OC);
@@ -92,25 +96,107 @@ public final class MatMul {
         }
     }
 
+    /** Weight rows per block of the tiled streaming kernel: the block (RB x OC floats) stays in L2 across t-groups. */
+    static final int RB = 16;
+
+    /**
+     * As {@link #conv1dRows} for more rows: register tiles of 4 rows x 2 vectors accumulate over RB weight rows at a
+     * time, so each weight vector loaded feeds 4 FMAs and the accumulators touch memory once per RB rows.
+     */
+    static void conv1dRowsTiled(float[] acc, int a, float[] inp, MemorySegment w, int T, int C, int OC, int c0, int c1) {
+        java.util.Arrays.fill(acc, a, a + T * OC, 0f);
+        int jv = OC - OC % (2 * L);
+        for (int rb = c0; rb < c1; rb += RB) {
+            int re = Math.min(c1, rb + RB);
+            for (int j = 0; j < jv; j += 2 * L) {
+                int t = 0;
+                for (; t + 4 <= T; t += 4) acc4x2(acc, a + t * OC + j, inp, t * C, w, C, OC, j, rb, re);
+                for (; t < T; t++) acc1x2(acc, a + t * OC + j, inp, t * C, w, OC, j, rb, re);
+            }
+            for (int t = 0; t < T; t++) {
+                for (int c = rb; c < re; c++) {
+                    float x = inp[t * C + c];
+                    for (int j = jv; j < OC; j++) acc[a + t * OC + j] += x * w.get(F32, ((long) c * OC + j) * 4);
+                }
+            }
+        }
+    }
+
+    private static void acc4x2(float[] acc, int o, float[] inp, int r0, MemorySegment w, int C, int OC, int j, int c0, int c1) {
+        int o1 = o + OC, o2 = o1 + OC, o3 = o2 + OC;
+        FloatVector a00 = FloatVector.fromArray(S, acc, o), a01 = FloatVector.fromArray(S, acc, o + L);
+        FloatVector a10 = FloatVector.fromArray(S, acc, o1), a11 = FloatVector.fromArray(S, acc, o1 + L);
+        FloatVector a20 = FloatVector.fromArray(S, acc, o2), a21 = FloatVector.fromArray(S, acc, o2 + L);
+        FloatVector a30 = FloatVector.fromArray(S, acc, o3), a31 = FloatVector.fromArray(S, acc, o3 + L);
+        int r1 = r0 + C, r2 = r1 + C, r3 = r2 + C;
+        long rowBytes = (long) OC * 4;
+        long off = ((long) c0 * OC + j) * 4;
+        for (int c = c0; c < c1; c++, off += rowBytes) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, off, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, off + 4L * L, LE);
+            FloatVector x0 = FloatVector.broadcast(S, inp[r0 + c]);
+            FloatVector x1 = FloatVector.broadcast(S, inp[r1 + c]);
+            FloatVector x2 = FloatVector.broadcast(S, inp[r2 + c]);
+            FloatVector x3 = FloatVector.broadcast(S, inp[r3 + c]);
+            a00 = w0.fma(x0, a00);
+            a01 = w1.fma(x0, a01);
+            a10 = w0.fma(x1, a10);
+            a11 = w1.fma(x1, a11);
+            a20 = w0.fma(x2, a20);
+            a21 = w1.fma(x2, a21);
+            a30 = w0.fma(x3, a30);
+            a31 = w1.fma(x3, a31);
+        }
+        a00.intoArray(acc, o);
+        a01.intoArray(acc, o + L);
+        a10.intoArray(acc, o1);
+        a11.intoArray(acc, o1 + L);
+        a20.intoArray(acc, o2);
+        a21.intoArray(acc, o2 + L);
+        a30.intoArray(acc, o3);
+        a31.intoArray(acc, o3 + L);
+    }
+
+    private static void acc1x2(float[] acc, int o, float[] inp, int r0, MemorySegment w, int OC, int j, int c0, int c1) {
+        FloatVector a0 = FloatVector.fromArray(S, acc, o), a1 = FloatVector.fromArray(S, acc, o + L);
+        long rowBytes = (long) OC * 4;
+        long off = ((long) c0 * OC + j) * 4;
+        for (int c = c0; c < c1; c++, off += rowBytes) {
+            FloatVector x = FloatVector.broadcast(S, inp[r0 + c]);
+            a0 = FloatVector.fromMemorySegment(S, w, off, LE).fma(x, a0);
+            a1 = FloatVector.fromMemorySegment(S, w, off + 4L * L, LE).fma(x, a1);
+        }
+        a0.intoArray(acc, o);
+        a1.intoArray(acc, o + L);
+    }
+
+    /** Columns per pass of the streaming kernel: 4 weight rows and T accumulator rows of this width stay in L1. */
+    static final int STREAM_COLS = 256;
+
     /** acc[a + t*OC + j] = sum over c in [c0, c1) of inp[t*C + c] * w[c, j]: weight rows read in order. */
     static void conv1dRows(float[] acc, int a, float[] inp, MemorySegment w, int T, int C, int OC, int c0, int c1) {
         java.util.Arrays.fill(acc, a, a + T * OC, 0f);
         int c = c0;
         for (; c + 4 <= c1; c += 4) {
-            for (int t = 0; t < T; t++) axpy4(acc, a + t * OC, inp, t * C + c, w, (long) c * OC * 4, OC);
+            long off = (long) c * OC * 4;
+            int cols = T == 1 ? OC : STREAM_COLS;
+            for (int j0 = 0; j0 < OC; j0 += cols) {
+                int j1 = Math.min(OC, j0 + cols);
+                for (int t = 0; t < T; t++) axpy4(acc, a + t * OC, inp, t * C + c, w, off, OC, j0, j1);
+            }
         }
         for (; c < c1; c++) {
             for (int t = 0; t < T; t++) axpy1(acc, a + t * OC, inp[t * C + c], w, (long) c * OC * 4, OC);
         }
     }
 
-    /** acc[o..o+OC) += x[xi..xi+4) @ w rows at byte offset off (4 consecutive rows of OC floats). */
-    private static void axpy4(float[] acc, int o, float[] x, int xi, MemorySegment w, long off, int OC) {
+    /** acc[o+j] += x[xi..xi+4) @ w[4 rows starting at byte offset off][j] for j in [j0, j1). */
+    private static void axpy4(float[] acc, int o, float[] x, int xi, MemorySegment w, long off, int OC, int j0, int j1) {
         FloatVector x0 = FloatVector.broadcast(S, x[xi]), x1 = FloatVector.broadcast(S, x[xi + 1]);
         FloatVector x2 = FloatVector.broadcast(S, x[xi + 2]), x3 = FloatVector.broadcast(S, x[xi + 3]);
         long rb = (long) OC * 4;
-        int j = 0;
-        for (; j + L <= OC; j += L) {
+        int j = j0;
+        for (; j + L <= j1; j += L) {
             long p = off + 4L * j;
             FloatVector s = FloatVector.fromArray(S, acc, o + j);
             s = FloatVector.fromMemorySegment(S, w, p, LE).fma(x0, s);
@@ -119,7 +205,7 @@ public final class MatMul {
             s = FloatVector.fromMemorySegment(S, w, p + 3 * rb, LE).fma(x3, s);
             s.intoArray(acc, o + j);
         }
-        for (; j < OC; j++) {
+        for (; j < j1; j++) {
             long p = off + 4L * j;
             acc[o + j] += x[xi] * w.get(F32, p) + x[xi + 1] * w.get(F32, p + rb)
                     + x[xi + 2] * w.get(F32, p + 2 * rb) + x[xi + 3] * w.get(F32, p + 3 * rb);

@@ -58,7 +58,8 @@ class KernelTwinTest {
 
     @Test
     void streamingConv1dMatchesScalar() {
-        for (int[] d : new int[][] {{1, 37, 83}, {1, 768, 2304}, {2, 64, 200}, {3, 129, 67}, {4, 16, 64}, {1, 3, 1}, {4, 5, 7}}) {
+        for (int[] d : new int[][] {{1, 37, 83}, {1, 768, 2304}, {2, 64, 200}, {3, 129, 67}, {4, 16, 64}, {1, 3, 1}, {4, 5, 7},
+                {5, 77, 131}, {8, 256, 384}, {7, 33, 40}, {6, 19, 3}}) {
             int T = d[0], C = d[1], OC = d[2];
             float[] x = rand(T * C), w = rand(C * OC), b = rand(OC);
             float[] v = new float[T * OC], s = new float[T * OC];
