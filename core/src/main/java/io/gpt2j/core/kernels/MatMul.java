@@ -71,8 +71,9 @@ public final class MatMul {
         pool.forRange(parts, 1, (p0, p1) -> {
             for (int p = p0; p < p1; p++) {
                 int c0 = p * rowsPer, c1 = Math.min(C, (p + 1) * rowsPer);
-                if (T >= TILED_ROWS) conv1dRowsTiled(partial, p * size, inp, w, T, C, OC, c0, c1);
-                else conv1dRows(partial, p * size, inp, w, T, C, OC, c0, c1);
+                java.util.Arrays.fill(partial, p * size, (p + 1) * size, 0f);
+                if (T >= TILED_ROWS) conv1dRowsTiled(partial, p * size, inp, 0, w, T, C, OC, c0, c1);
+                else conv1dRows(partial, p * size, inp, 0, w, T, C, OC, c0, c1);
             }
         });
         reduceParts(out, partial, bias, parts, size, OC);
@@ -103,19 +104,18 @@ public final class MatMul {
      * As {@link #conv1dRows} for more rows: register tiles of 4 rows x 2 vectors accumulate over RB weight rows at a
      * time, so each weight vector loaded feeds 4 FMAs and the accumulators touch memory once per RB rows.
      */
-    static void conv1dRowsTiled(float[] acc, int a, float[] inp, MemorySegment w, int T, int C, int OC, int c0, int c1) {
-        java.util.Arrays.fill(acc, a, a + T * OC, 0f);
+    static void conv1dRowsTiled(float[] acc, int a, float[] inp, int xo, MemorySegment w, int T, int C, int OC, int c0, int c1) {
         int jv = OC - OC % (2 * L);
         for (int rb = c0; rb < c1; rb += RB) {
             int re = Math.min(c1, rb + RB);
             for (int j = 0; j < jv; j += 2 * L) {
                 int t = 0;
-                for (; t + 4 <= T; t += 4) acc4x2(acc, a + t * OC + j, inp, t * C, w, C, OC, j, rb, re);
-                for (; t < T; t++) acc1x2(acc, a + t * OC + j, inp, t * C, w, OC, j, rb, re);
+                for (; t + 4 <= T; t += 4) acc4x2(acc, a + t * OC + j, inp, t * C + xo, w, C, OC, j, rb, re);
+                for (; t < T; t++) acc1x2(acc, a + t * OC + j, inp, t * C + xo, w, OC, j, rb, re);
             }
             for (int t = 0; t < T; t++) {
                 for (int c = rb; c < re; c++) {
-                    float x = inp[t * C + c];
+                    float x = inp[t * C + xo + c];
                     for (int j = jv; j < OC; j++) acc[a + t * OC + j] += x * w.get(F32, ((long) c * OC + j) * 4);
                 }
             }
@@ -173,20 +173,19 @@ public final class MatMul {
     /** Columns per pass of the streaming kernel: 4 weight rows and T accumulator rows of this width stay in L1. */
     static final int STREAM_COLS = 256;
 
-    /** acc[a + t*OC + j] = sum over c in [c0, c1) of inp[t*C + c] * w[c, j]: weight rows read in order. */
-    static void conv1dRows(float[] acc, int a, float[] inp, MemorySegment w, int T, int C, int OC, int c0, int c1) {
-        java.util.Arrays.fill(acc, a, a + T * OC, 0f);
+    /** acc[a + t*OC + j] += sum over c in [c0, c1) of inp[t*C + xo + c] * w[c, j]: weight rows read in order. */
+    static void conv1dRows(float[] acc, int a, float[] inp, int xo, MemorySegment w, int T, int C, int OC, int c0, int c1) {
         int c = c0;
         for (; c + 4 <= c1; c += 4) {
             long off = (long) c * OC * 4;
             int cols = T == 1 ? OC : STREAM_COLS;
             for (int j0 = 0; j0 < OC; j0 += cols) {
                 int j1 = Math.min(OC, j0 + cols);
-                for (int t = 0; t < T; t++) axpy4(acc, a + t * OC, inp, t * C + c, w, off, OC, j0, j1);
+                for (int t = 0; t < T; t++) axpy4(acc, a + t * OC, inp, t * C + xo + c, w, off, OC, j0, j1);
             }
         }
         for (; c < c1; c++) {
-            for (int t = 0; t < T; t++) axpy1(acc, a + t * OC, inp[t * C + c], w, (long) c * OC * 4, OC);
+            for (int t = 0; t < T; t++) axpy1(acc, a + t * OC, inp[t * C + xo + c], w, (long) c * OC * 4, OC);
         }
     }
 
@@ -346,7 +345,7 @@ public final class MatMul {
             pool.forRange(V, 256, (v0, v1) -> linearTScalar(out, inp, w, T, C, V, v0, v1));
             return;
         }
-        pool.forRange(V, 256, (v0, v1) -> linearTRows(out, inp, w, T, C, V, v0, v1));
+        pool.forRange(V, 256, (v0, v1) -> linearTRows(out, inp, w, 0, T, C, V, v0, v1));
     }
 
     /** Scalar twin of {@link #linearT}: output columns [v0, v1). */
@@ -361,10 +360,10 @@ public final class MatMul {
         }
     }
 
-    static void linearTRows(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v0, int v1) {
+    static void linearTRows(float[] out, float[] inp, MemorySegment w, long wBase, int T, int C, int V, int v0, int v1) {
         int cv = C - C % L;
         for (int v = v0; v < v1; v++) {
-            long base = (long) v * C * 4;
+            long base = wBase + (long) v * C * 4;
             int t = 0;
             for (; t + 4 <= T; t += 4) {
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;

@@ -123,8 +123,8 @@ public final class InferenceState {
         final int rows;
         final float[] x, xn, qkv, att, attOut, fc, out;
         final float[] scores;
-        /** Partial sums of the streaming (few-row) matmul, sized on first use for the pool's thread count. */
-        float[] partial = new float[0];
+        /** Scratch of the matmuls (partial sums, widened weight panels), grown on first use. */
+        final io.gpt2j.core.kernels.TypedMatMul.Work work = new io.gpt2j.core.kernels.TypedMatMul.Work();
 
         Scratch(Gpt2Config c, int rows, int capacity) {
             this.rows = rows;
