@@ -139,6 +139,15 @@ public final class InferenceBench {
         return n;
     }
 
+    /** Resets the kernel's peak-RSS counter (VmHWM) to the current RSS (Linux: clear_refs 5); ignored elsewhere. */
+    public static void resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or not permitted: the peak then includes what was unmapped
+        }
+    }
+
     /** Peak resident set size (VmHWM) of this process, or -1 where /proc is unavailable. */
     public static long peakRss() {
         try {

@@ -90,7 +90,7 @@ public final class Dequant {
             dst.setAtIndex(F32, d + k, scalarAt(w, DType.Q8_0, from + k));
             k++;
         }
-        boolean vec = L <= QK && QK % L == 0;
+        boolean vec = L <= QK && QK % L == 0 && L >= 8; // the byte load is at least 8 bytes wide
         for (; k + QK <= n; k += QK) {
             long b = (from + k) / QK * QBYTES;
             float scale = Float.float16ToFloat(w.get(I16, b));

@@ -3,6 +3,11 @@ package io.gpt2j.core.kernels;
 import io.gpt2j.core.io.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Matmuls over weights in any stored dtype (F32, F16, BF16, Q8_0) without widening the whole tensor: each part of
@@ -59,8 +64,9 @@ public final class TypedMatMul {
             MemorySegment panels = work.panels(parts, (long) RB * OC);
             pool.forRange(parts, 1, (p0, p1) -> {
                 for (int p = p0; p < p1; p++) {
-                    streamPart(partial, p * size, inp, w, dt, panels, (long) p * RB * OC, T, C, OC,
-                            p * rowsPer, Math.min(C, (p + 1) * rowsPer));
+                    int c0 = p * rowsPer, c1 = Math.min(C, (p + 1) * rowsPer);
+                    if (fused(T, dt, OC)) streamPart1(partial, p * size, inp, w, dt, OC, c0, c1);
+                    else streamPart(partial, p * size, inp, w, dt, panels, (long) p * RB * OC, T, C, OC, c0, c1);
                 }
             });
             MatMul.reduceParts(out, partial, bias, parts, size, OC);
@@ -76,6 +82,69 @@ public final class TypedMatMul {
                 }
             }
         });
+    }
+
+    /**
+     * One row (T = 1, single-sequence decode): widening fused into the multiply-add, so the reduced-precision
+     * weight is read once from memory and never stored widened. Q8_0 needs whole blocks per weight row.
+     */
+    static boolean fused(int T, DType dt, int OC) {
+        return T == 1 && (dt != DType.Q8_0 || (OC % Dequant.QK == 0 && Dequant.QK % Dequant.L == 0 && Dequant.L >= 8));
+    }
+
+    static void streamPart1(float[] acc, int a, float[] inp, MemorySegment w, DType dt, int OC, int c0, int c1) {
+        java.util.Arrays.fill(acc, a, a + OC, 0f);
+        for (int c = c0; c < c1; c++) {
+            float x = inp[c];
+            switch (dt) {
+                case BF16 -> axpyBf16(acc, a, x, w, (long) c * OC, OC);
+                case F16 -> axpyF16(acc, a, x, w, (long) c * OC, OC);
+                default -> axpyQ8(acc, a, x, w, (long) c * OC, OC);
+            }
+        }
+    }
+
+    private static void axpyBf16(float[] acc, int a, float x, MemorySegment w, long e, int OC) {
+        FloatVector xv = FloatVector.broadcast(Dequant.S, x);
+        int j = 0, L = Dequant.L;
+        for (; j + L <= OC; j += L) {
+            IntVector i = (IntVector) ShortVector.fromMemorySegment(Dequant.SS, w, 2 * (e + j), Dequant.LE)
+                    .convertShape(VectorOperators.S2I, Dequant.IS, 0);
+            i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .fma(xv, FloatVector.fromArray(Dequant.S, acc, a + j)).intoArray(acc, a + j);
+        }
+        for (; j < OC; j++) acc[a + j] += x * Dequant.scalarAt(w, DType.BF16, e + j);
+    }
+
+    private static void axpyF16(float[] acc, int a, float x, MemorySegment w, long e, int OC) {
+        // the 2^112 rescale of the widening is folded into x; an |x| so large that x * 2^112 could overflow
+        // (never seen after layer norm or gelu) takes the unfused widening
+        if (!(Math.abs(x) < 0x1p14f)) {
+            for (int j = 0; j < OC; j++) acc[a + j] += x * Dequant.scalarAt(w, DType.F16, e + j);
+            return;
+        }
+        FloatVector xv = FloatVector.broadcast(Dequant.S, x * 0x1p112f);
+        int j = 0, L = Dequant.L;
+        for (; j + L <= OC; j += L) {
+            IntVector i = (IntVector) ShortVector.fromMemorySegment(Dequant.SS, w, 2 * (e + j), Dequant.LE)
+                    .convertShape(VectorOperators.S2I, Dequant.IS, 0);
+            i.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats()
+                    .fma(xv, FloatVector.fromArray(Dequant.S, acc, a + j)).intoArray(acc, a + j);
+        }
+        for (; j < OC; j++) acc[a + j] += x * Dequant.scalarAt(w, DType.F16, e + j);
+    }
+
+    private static void axpyQ8(float[] acc, int a, float x, MemorySegment w, long e, int OC) {
+        int L = Dequant.L;
+        for (int j = 0; j < OC; j += Dequant.QK) {
+            long b = (e + j) / Dequant.QK * Dequant.QBYTES;
+            FloatVector xs = FloatVector.broadcast(Dequant.S, x * Float.float16ToFloat(w.get(Dequant.I16, b)));
+            for (int u = 0; u < Dequant.QK; u += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(Dequant.BS, w, b + 2 + u, Dequant.LE)
+                        .convertShape(VectorOperators.B2F, Dequant.S, 0);
+                q.fma(xs, FloatVector.fromArray(Dequant.S, acc, a + j + u)).intoArray(acc, a + j + u);
+            }
+        }
     }
 
     /** Rows [c0, c1) of the weight, RB at a time: widen the rows into the panel, accumulate into acc. */

@@ -13,8 +13,8 @@ import java.util.List;
 /**
  * Converts the matmul weights of a model (the four Conv1D weights of every block, wte and an untied lm_head) to
  * another storage dtype (F32, F16, BF16 or Q8_0) in fresh off-heap memory, once, at load. Small tensors (biases,
- * layer norms, wpe) are left as they are. The converted copy lives as long as the returned weights are reachable;
- * the source may then be closed only if no small tensor still points into it (they do: keep the source open).
+ * layer norms, wpe) are copied as they are, so the result never points into the source: the caller may close the
+ * checkpoint (unmapping the file) once this returns. The copy lives as long as the returned weights are reachable.
  */
 public final class WeightConversion {
     private WeightConversion() {
@@ -33,18 +33,25 @@ public final class WeightConversion {
         Arena arena = Arena.ofAuto();
         List<Gpt2Weights.Layer> layers = new ArrayList<>();
         for (Gpt2Weights.Layer l : w.h()) {
-            layers.add(new Gpt2Weights.Layer(l.ln1Weight(), l.ln1Bias(), to(l.cAttnWeight(), target, arena), l.cAttnBias(),
-                    to(l.attnCProjWeight(), target, arena), l.attnCProjBias(), l.ln2Weight(), l.ln2Bias(),
-                    to(l.cFcWeight(), target, arena), l.cFcBias(), to(l.mlpCProjWeight(), target, arena), l.mlpCProjBias()));
+            layers.add(new Gpt2Weights.Layer(copy(l.ln1Weight(), arena), copy(l.ln1Bias(), arena), to(l.cAttnWeight(), target, arena),
+                    copy(l.cAttnBias(), arena), to(l.attnCProjWeight(), target, arena), copy(l.attnCProjBias(), arena),
+                    copy(l.ln2Weight(), arena), copy(l.ln2Bias(), arena), to(l.cFcWeight(), target, arena), copy(l.cFcBias(), arena),
+                    to(l.mlpCProjWeight(), target, arena), copy(l.mlpCProjBias(), arena)));
         }
         Tensor wte = to(w.wte(), target, arena);
         Tensor head = w.tied() ? wte : to(w.lmHead(), target, arena);
-        return new Gpt2Weights(wte, w.wpe(), layers, w.lnFWeight(), w.lnFBias(), head);
+        return new Gpt2Weights(wte, copy(w.wpe(), arena), layers, copy(w.lnFWeight(), arena), copy(w.lnFBias(), arena), head);
+    }
+
+    private static Tensor copy(Tensor t, Arena arena) {
+        MemorySegment m = arena.allocate(t.data().byteSize(), 64);
+        m.copyFrom(t.data());
+        return new Tensor(t.name(), t.dtype(), t.shape(), m);
     }
 
     /** One tensor converted to {@code target} (rounding to nearest even for F16/BF16; llama.cpp's Q8_0). */
     public static Tensor to(Tensor t, DType target, Arena arena) {
-        if (t.dtype() == target) return t;
+        if (t.dtype() == target) return copy(t, arena);
         long n = t.numel();
         MemorySegment src = t.data(), dst = arena.allocate(target.byteSize(n), 64);
         DType from = t.dtype();

@@ -66,7 +66,7 @@ class ReducedPrecisionTest {
         for (int i = 0; i < types.length; i++) {
             Gpt2 m = new Gpt2(f32.config(), WeightConversion.convert(f32.weights(), types[i]), TestModels.POOL);
             double[] c = compare(ref, logits(m, seqs), V);
-            System.out.printf("%s vs F32: logits max-abs %.2e (bound %.0e), top-1 agreement %.1f%%%n", types[i], c[0], bounds[i], 100 * c[1]);
+            System.out.printf("%s vs F32: logits max-abs %.2e (bound %.2g), top-1 agreement %.1f%%%n", types[i], c[0], bounds[i], 100 * c[1]);
             assertTrue(c[0] <= bounds[i], types[i] + " logits max-abs " + c[0]);
             assertTrue(c[1] >= 0.97, types[i] + " top-1 agreement " + c[1]);
         }
