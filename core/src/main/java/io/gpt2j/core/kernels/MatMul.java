@@ -362,9 +362,58 @@ public final class MatMul {
 
     static void linearTRows(float[] out, float[] inp, MemorySegment w, long wBase, int T, int C, int V, int v0, int v1) {
         int cv = C - C % L;
+        int v = v0;
+        if (T >= 4) {
+            // two vocabulary rows per pass: each loaded input vector feeds two FMAs (6 loads per 8 FMAs, not 5 per 4)
+            for (; v + 2 <= v1; v += 2) {
+                long b0 = wBase + (long) v * C * 4;
+                int t = 0;
+                for (; t + 4 <= T; t += 4) dot2x4(out, inp, w, b0, b0 + 4L * C, t, C, V, v, cv);
+                if (t < T) linearTRows(out, inp, w, wBase, T, C, V, v, v + 2, t);
+            }
+        }
+        linearTRows(out, inp, w, wBase, T, C, V, v, v1, 0);
+    }
+
+    private static void dot2x4(float[] out, float[] inp, MemorySegment w, long b0, long b1, int t, int C, int V, int v, int cv) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        int r0 = t * C, r1 = r0 + C, r2 = r1 + C, r3 = r2 + C;
+        for (int c = 0; c < cv; c += L) {
+            FloatVector w0 = FloatVector.fromMemorySegment(S, w, b0 + 4L * c, LE);
+            FloatVector w1 = FloatVector.fromMemorySegment(S, w, b1 + 4L * c, LE);
+            FloatVector x0 = FloatVector.fromArray(S, inp, r0 + c), x1 = FloatVector.fromArray(S, inp, r1 + c);
+            FloatVector x2 = FloatVector.fromArray(S, inp, r2 + c), x3 = FloatVector.fromArray(S, inp, r3 + c);
+            a0 = w0.fma(x0, a0);
+            a1 = w0.fma(x1, a1);
+            a2 = w0.fma(x2, a2);
+            a3 = w0.fma(x3, a3);
+            c0 = w1.fma(x0, c0);
+            c1 = w1.fma(x1, c1);
+            c2 = w1.fma(x2, c2);
+            c3 = w1.fma(x3, c3);
+        }
+        out[t * V + v] = a0.reduceLanes(VectorOperators.ADD) + tail(inp, r0, w, b0, cv, C);
+        out[(t + 1) * V + v] = a1.reduceLanes(VectorOperators.ADD) + tail(inp, r1, w, b0, cv, C);
+        out[(t + 2) * V + v] = a2.reduceLanes(VectorOperators.ADD) + tail(inp, r2, w, b0, cv, C);
+        out[(t + 3) * V + v] = a3.reduceLanes(VectorOperators.ADD) + tail(inp, r3, w, b0, cv, C);
+        out[t * V + v + 1] = c0.reduceLanes(VectorOperators.ADD) + tail(inp, r0, w, b1, cv, C);
+        out[(t + 1) * V + v + 1] = c1.reduceLanes(VectorOperators.ADD) + tail(inp, r1, w, b1, cv, C);
+        out[(t + 2) * V + v + 1] = c2.reduceLanes(VectorOperators.ADD) + tail(inp, r2, w, b1, cv, C);
+        out[(t + 3) * V + v + 1] = c3.reduceLanes(VectorOperators.ADD) + tail(inp, r3, w, b1, cv, C);
+    }
+
+    private static float tail(float[] inp, int r, MemorySegment w, long b, int cv, int C) {
+        float s = 0f;
+        for (int c = cv; c < C; c++) s += w.get(F32, b + 4L * c) * inp[r + c];
+        return s;
+    }
+
+    /** Rows [v0, v1) of the LM head for input rows [tFrom, T), one vocabulary row at a time. */
+    private static void linearTRows(float[] out, float[] inp, MemorySegment w, long wBase, int T, int C, int V, int v0, int v1, int tFrom) {
+        int cv = C - C % L;
         for (int v = v0; v < v1; v++) {
             long base = wBase + (long) v * C * 4;
-            int t = 0;
+            int t = tFrom;
             for (; t + 4 <= T; t += 4) {
                 FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
                 int r0 = t * C, r1 = r0 + C, r2 = r1 + C, r3 = r2 + C;

@@ -75,7 +75,7 @@ class KernelTwinTest {
 
     @Test
     void linearTMatchesScalar() {
-        for (int[] d : new int[][] {{1, 37, 83}, {6, 64, 301}, {3, 19, 5}}) {
+        for (int[] d : new int[][] {{1, 37, 83}, {6, 64, 301}, {3, 19, 5}, {8, 37, 11}, {5, 16, 4}}) {
             int T = d[0], C = d[1], V = d[2];
             float[] x = rand(T * C), w = rand(V * C);
             float[] v = new float[T * V], s = new float[T * V];
