@@ -99,6 +99,8 @@ public final class MatMul {
 
     /** Weight rows per block of the tiled streaming kernel: the block (RB x OC floats) stays in L2 across t-groups. */
     static final int RB = 16;
+    /** Input rows per block of the prefill kernel (see conv1dBlocks). */
+    static final int KC = 256;
 
     /**
      * As {@link #conv1dRows} for more rows: register tiles of 4 rows x 2 vectors accumulate over RB weight rows at a
@@ -235,6 +237,27 @@ public final class MatMul {
     static void conv1dBlocks(float[] out, float[] inp, MemorySegment w, MemorySegment bias,
                              int T, int C, int OC, int j0, int j1) {
         int j = j0;
+        if (C > KC) {
+            // blocked over the input dimension too: a (KC x NB) weight panel (64 KiB) stays cached while every
+            // group of 4 rows passes over it; a whole column panel (C x NB) outgrows L2 once C reaches ~4096
+            for (; j + NB <= j1; j += NB) {
+                for (int t = 0; t < T; t++) {
+                    for (int k = 0; k < NB; k++) out[t * OC + j + k] = bias == null ? 0f : bias.getAtIndex(F32, j + k);
+                }
+                for (int k0 = 0; k0 < C; k0 += KC) {
+                    int k1 = Math.min(C, k0 + KC);
+                    int t = 0;
+                    for (; t + 4 <= T; t += 4) {
+                        acc4x2(out, t * OC + j, inp, t * C, w, C, OC, j, k0, k1);
+                        acc4x2(out, t * OC + j + 2 * L, inp, t * C, w, C, OC, j + 2 * L, k0, k1);
+                    }
+                    for (; t < T; t++) {
+                        acc1x2(out, t * OC + j, inp, t * C, w, OC, j, k0, k1);
+                        acc1x2(out, t * OC + j + 2 * L, inp, t * C, w, OC, j + 2 * L, k0, k1);
+                    }
+                }
+            }
+        }
         for (; j + NB <= j1; j += NB) {
             int t = 0;
             for (; t + 4 <= T; t += 4) tile4x4(out, inp, w, bias, C, OC, t, j);

@@ -43,7 +43,7 @@ class KernelTwinTest {
 
     @Test
     void conv1dMatchesScalar() {
-        for (int[] d : new int[][] {{1, 37, 83}, {5, 64, 200}, {7, 129, 67}, {4, 16, 64}, {9, 3, 1}}) {
+        for (int[] d : new int[][] {{1, 37, 83}, {5, 64, 200}, {7, 129, 67}, {4, 16, 64}, {9, 3, 1}, {11, 600, 130}, {13, 513, 64}}) {
             int T = d[0], C = d[1], OC = d[2];
             float[] x = rand(T * C), w = rand(C * OC), b = rand(OC);
             float[] v = new float[T * OC], s = new float[T * OC];
