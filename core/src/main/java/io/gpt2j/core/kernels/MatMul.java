@@ -236,8 +236,14 @@ public final class MatMul {
 
     static void conv1dBlocks(float[] out, float[] inp, MemorySegment w, MemorySegment bias,
                              int T, int C, int OC, int j0, int j1) {
+        conv1dBlocks(out, inp, w, bias, T, C, OC, j0, j1, C > KC);
+    }
+
+    /** kBlocked: block the input dimension by KC (needed when w is strided; a packed (C, NB) panel streams well). */
+    static void conv1dBlocks(float[] out, float[] inp, MemorySegment w, MemorySegment bias,
+                             int T, int C, int OC, int j0, int j1, boolean kBlocked) {
         int j = j0;
-        if (C > KC) {
+        if (kBlocked) {
             // blocked over the input dimension too: a (KC x NB) weight panel (64 KiB) stays cached while every
             // group of 4 rows passes over it; a whole column panel (C x NB) outgrows L2 once C reaches ~4096
             for (; j + NB <= j1; j += NB) {

@@ -194,6 +194,9 @@ public final class Gpt2 {
         final float eps = config.layerNormEpsilon();
         final float[] x = sc.x;
         final TypedMatMul.Work work = sc.work;
+        int maxSlot = 0;
+        for (int r = 0; r < rows; r++) maxSlot = Math.max(maxSlot, rowSlot[r]);
+        final int maxN = maxSlot + 1;
         for (int l = 0; l < blocks.size(); l++) {
             Block w = blocks.get(l);
             float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(HS)) : 1f;
@@ -211,15 +214,19 @@ public final class Gpt2 {
                     System.arraycopy(sc.qkv, o + 2 * E + h * HS, v, (h * cap + slot) * HS, HS);
                 }
             }
+            // decode: each chunk of (row, head) items uses the scores slice of its first item, no allocation per
+            // step; prefill (slices would take rows*NH*maxN floats) allocates one small array per chunk instead
+            final boolean sliced = (long) rows * NH * maxN <= 1 << 20;
+            final float[] shared = sliced ? sc.scores(rows * NH * maxN) : null;
             pool.forRange(rows * NH, 8, (i0, i1) -> {
-                float[] scores = null;
+                float[] scores = sliced ? shared : new float[maxN];
+                int so = sliced ? i0 * maxN : 0;
                 for (int i = i0; i < i1; i++) {
                     int r = i / NH, h = i % NH;
                     InferenceState st = rowState[r];
                     int n = rowSlot[r] + 1, b = rowB[r];
-                    if (scores == null || scores.length < n) scores = new float[Math.max(n, 64)];
                     Attention.attend(sc.att, r * E + h * HS, sc.qkv, r * 3 * E + h * HS, st.keys[layer][b], st.values[layer][b],
-                            h * st.capacity * HS, st.mask[b], n, HS, sc2, scores);
+                            h * st.capacity * HS, st.mask[b], n, HS, sc2, scores, so);
                 }
             });
             TypedMatMul.conv1d(sc.out, sc.att, w.projW, w.projT, w.projB, rows, E, E, pool, work);

@@ -75,7 +75,7 @@ class TypedKernelTest {
     @Test
     void linearTMatchesScalar() {
         for (DType dt : TYPES) {
-            for (int[] d : new int[][] {{1, 64, 301}, {6, 32, 37}, {3, 96, 16}}) {
+            for (int[] d : new int[][] {{1, 64, 301}, {1, 40, 20}, {1, 96, 33}, {6, 32, 37}, {3, 96, 16}}) {
                 int T = d[0], C = d[1], V = d[2];
                 float[] x = rand(T * C);
                 Tensor w = weight(rand(V * C), dt);
