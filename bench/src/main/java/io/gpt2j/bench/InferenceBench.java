@@ -20,7 +20,18 @@ public final class InferenceBench {
 
     /** What one run measured. */
     public record Result(int promptTokens, int newTokens, int batch, int threads, double prefillSeconds,
-                         double decodeSeconds, long peakRssBytes, long weightBytes, long allocatedBytesPerDecodeStep) {
+                         double decodeSeconds, long peakRssBytes, long weightBytes, long allocatedBytesPerDecodeStep,
+                         double prefillFlops, long decodeBytesPerStep) {
+        /** FLOP/s of the prefill (matmuls and attention; LM head for the last position only, as run). */
+        public double prefillFlopsPerSecond() {
+            return prefillFlops / prefillSeconds;
+        }
+
+        /** Weight bytes streamed per second while decoding (all weights once per step, whatever the batch). */
+        public double decodeWeightBytesPerSecond() {
+            return decodeBytesPerStep * (newTokens / decodeSeconds);
+        }
+
         public double prefillTokensPerSecond() {
             return batch * promptTokens / prefillSeconds;
         }
@@ -42,6 +53,8 @@ public final class InferenceBench {
             m.put("peak_rss_bytes", peakRssBytes);
             m.put("weight_bytes", weightBytes);
             m.put("allocated_bytes_per_decode_step", allocatedBytesPerDecodeStep);
+            m.put("prefill_gflops_per_s", prefillFlopsPerSecond() / 1e9);
+            m.put("decode_weight_gb_per_s", decodeWeightBytesPerSecond() / 1e9);
             return m;
         }
     }
@@ -84,7 +97,17 @@ public final class InferenceBench {
             }
         }
         return new Result(promptTokens, newTokens, batch, model.pool().threads(), bestPrefill,
-                newTokens == 0 ? Double.NaN : bestDecode, peakRss(), weightBytes(model), allocPerStep);
+                newTokens == 0 ? Double.NaN : bestDecode, peakRss(), weightBytes(model), allocPerStep,
+                batch * prefillFlops(model, promptTokens), weightBytes(model) - model.weights().wpe().data().byteSize());
+    }
+
+    /** FLOPs of a prefill of T tokens in one row: 2 per multiply-add of every matmul, causal attention, one LM-head row. */
+    public static double prefillFlops(Gpt2 model, int T) {
+        var c = model.config();
+        double e = c.nEmbd(), i = c.nInner();
+        double perTokenLayer = 2 * (3 * e * e + e * e + 2 * e * i);
+        double attention = 2.0 * 2.0 * e * (T * (T + 1.0) / 2);
+        return c.nLayer() * (T * perTokenLayer + attention) + 2 * e * c.vocabSize();
     }
 
     /** Heap bytes allocated by all threads so far (HotSpot), or -1. */
@@ -114,6 +137,15 @@ public final class InferenceBench {
                     + l.cFcBias().data().byteSize() + l.mlpCProjWeight().data().byteSize() + l.mlpCProjBias().data().byteSize();
         }
         return n;
+    }
+
+    /** Resets the kernel's peak-RSS counter (VmHWM) to the current RSS (Linux: clear_refs 5); ignored elsewhere. */
+    public static void resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or not permitted: the peak then includes what was unmapped
+        }
     }
 
     /** Peak resident set size (VmHWM) of this process, or -1 where /proc is unavailable. */

@@ -1,11 +1,15 @@
 package io.gpt2j.cli;
 
 import io.gpt2j.bench.InferenceBench;
+import io.gpt2j.bench.Roofline;
 import io.gpt2j.core.io.Json;
 import io.gpt2j.core.kernels.Parallel;
 import io.gpt2j.core.load.HfCheckpoint;
 import io.gpt2j.core.load.LoadedCheckpoint;
+import io.gpt2j.core.io.DType;
 import io.gpt2j.core.model.Gpt2;
+import io.gpt2j.core.model.Gpt2Weights;
+import io.gpt2j.core.model.WeightConversion;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -30,6 +34,12 @@ final class BenchCommand implements Callable<Integer> {
     int warmup;
     @Option(names = "--rounds", defaultValue = "2", description = "timed rounds; the best of each phase is reported")
     int rounds;
+    @Option(names = "--roofline", negatable = true, defaultValue = "true",
+            description = "also measure memory read bandwidth and peak FMA rate (after the model runs) and print fractions")
+    boolean roofline;
+    @Option(names = "--dtype", description = "convert the matmul weights to f32, f16, bf16 or q8_0 at load (default: as stored); "
+            + "the checkpoint is then unmapped and the peak-RSS counter reset, so RSS is the converted model's")
+    String dtype;
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
@@ -38,26 +48,58 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         int th = threads == null ? Parallel.defaultThreads() : threads;
         long t0 = System.nanoTime();
-        try (LoadedCheckpoint ck = HfCheckpoint.load(model); Parallel pool = new Parallel(th)) {
-            Gpt2 gpt = new Gpt2(ck.config(), ck.weights(), pool);
+        LoadedCheckpoint ck = HfCheckpoint.load(model);
+        Gpt2Weights weights = ck.weights();
+        io.gpt2j.core.model.Gpt2Config config = ck.config();
+        boolean converted = dtype != null;
+        if (converted) {
+            DType dt = DType.fromName(dtype.toUpperCase(java.util.Locale.ROOT));
+            if (dt == null) throw new IllegalArgumentException("--dtype must be f32, f16, bf16 or q8_0, got '" + dtype + "'");
+            try {
+                weights = WeightConversion.convert(weights, dt);
+            } finally {
+                ck.close();
+            }
+            InferenceBench.resetPeakRss();
+        }
+        try (Parallel pool = new Parallel(th)) {
+            Gpt2 gpt = new Gpt2(config, weights, pool);
             double loadS = (System.nanoTime() - t0) / 1e9;
             InferenceBench.Result r = InferenceBench.run(gpt, promptTokens, newTokens, batch, warmup, rounds, 1234);
             Map<String, Object> m = new java.util.LinkedHashMap<>();
             m.put("model", model.toString());
-            m.put("parameters", ck.config().parameterCount());
+            m.put("parameters", config.parameterCount());
+            m.put("dtype", String.valueOf(weights.h().get(0).cFcWeight().dtype()));
             m.put("load_seconds", loadS);
             m.putAll(r.toMap());
+            Roofline.Ceilings ceil = roofline ? Roofline.measure(pool, 512L << 20, 3) : null;
+            if (ceil != null) {
+                m.put("read_bandwidth_gb_per_s", ceil.readBytesPerSecond() / 1e9);
+                m.put("peak_gflops_per_s", ceil.flopsPerSecond() / 1e9);
+                m.put("decode_bandwidth_fraction", r.decodeWeightBytesPerSecond() / ceil.readBytesPerSecond());
+                m.put("prefill_peak_fraction", r.prefillFlopsPerSecond() / ceil.flopsPerSecond());
+            }
             if (json) {
                 System.out.println(Json.write(m));
             } else {
-                System.out.printf("model            %s (%,d parameters, %.1f MB of weights)%n", model, ck.config().parameterCount(), r.weightBytes() / 1e6);
+                System.out.printf("model            %s (%,d parameters, %.1f MB of weights, matmuls in %s)%n", model, config.parameterCount(), r.weightBytes() / 1e6, m.get("dtype"));
                 System.out.printf("threads          %d, batch %d%n", th, batch);
                 System.out.printf("load             %.2f s%n", loadS);
                 System.out.printf("prefill          %d tokens in %.3f s = %.1f tokens/s%n", batch * promptTokens, r.prefillSeconds(), r.prefillTokensPerSecond());
                 System.out.printf("decode           %d tokens in %.3f s = %.2f tokens/s%n", batch * newTokens, r.decodeSeconds(), r.decodeTokensPerSecond());
                 System.out.printf("peak RSS         %.1f MB%n", r.peakRssBytes() / 1e6);
                 System.out.printf("allocated        %,d bytes per decode step (all threads)%n", r.allocatedBytesPerDecodeStep());
+                System.out.printf("prefill compute  %.1f GFLOP/s%n", r.prefillFlopsPerSecond() / 1e9);
+                System.out.printf("decode traffic   %.1f GB/s of weights%n", r.decodeWeightBytesPerSecond() / 1e9);
+                if (ceil != null) {
+                    System.out.printf("machine          %.1f GB/s read bandwidth, %.1f GFLOP/s peak FMA (own microkernels, %d threads)%n",
+                            ceil.readBytesPerSecond() / 1e9, ceil.flopsPerSecond() / 1e9, th);
+                    System.out.printf("roofline         decode %.0f%% of bandwidth, prefill %.0f%% of peak FMA%n",
+                            100 * r.decodeWeightBytesPerSecond() / ceil.readBytesPerSecond(), 100 * r.prefillFlopsPerSecond() / ceil.flopsPerSecond());
+                }
             }
+        } finally {
+            if (!converted) ck.close();
         }
         return 0;
     }

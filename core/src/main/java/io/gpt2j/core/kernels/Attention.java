@@ -24,6 +24,12 @@ public final class Attention {
      */
     public static void attend(float[] out, int o, float[] q, int qo, float[] keys, float[] values, int base,
                               byte[] mask, int n, int HS, float scale, float[] scores) {
+        attend(out, o, q, qo, keys, values, base, mask, n, HS, scale, scores, 0);
+    }
+
+    /** As above, with the scores scratch at scores[so, so + n). */
+    public static void attend(float[] out, int o, float[] q, int qo, float[] keys, float[] values, int base,
+                              byte[] mask, int n, int HS, float scale, float[] scores, int so) {
         boolean any = false;
         for (int p = 0; p < n; p++) {
             if (mask[p] != 0) {
@@ -37,21 +43,21 @@ public final class Attention {
             if (any && mask[p] == 0) continue;
             float s = vec ? dot(q, qo, keys, base + p * HS, HS) : dotScalar(q, qo, keys, base + p * HS, HS);
             s *= scale;
-            scores[p] = s;
+            scores[so + p] = s;
             if (s > max) max = s;
         }
         float sum = 0f;
         for (int p = 0; p < n; p++) {
             if (any && mask[p] == 0) continue;
-            float e = (float) Math.exp(scores[p] - max);
-            scores[p] = e;
+            float e = (float) Math.exp(scores[so + p] - max);
+            scores[so + p] = e;
             sum += e;
         }
         float inv = 1f / sum;
         for (int d = 0; d < HS; d++) out[o + d] = 0f;
         for (int p = 0; p < n; p++) {
             if (any && mask[p] == 0) continue;
-            float wgt = scores[p] * inv;
+            float wgt = scores[so + p] * inv;
             int vo = base + p * HS;
             if (vec) {
                 FloatVector wv = FloatVector.broadcast(S, wgt);

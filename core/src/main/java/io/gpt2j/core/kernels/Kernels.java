@@ -166,6 +166,16 @@ public final class Kernels {
         for (; i < n; i++) x[i] += y[i];
     }
 
+    /** out[o..o+C) = wte[token] + wpe[pos], wte stored as {@code dt} (wpe F32). */
+    public static void embed(float[] out, int o, MemorySegment wte, io.gpt2j.core.io.DType dt, MemorySegment wpe, int token, int pos, int C) {
+        if (dt == io.gpt2j.core.io.DType.F32) {
+            embed(out, o, wte, wpe, token, pos, C);
+            return;
+        }
+        long tb = (long) token * C, pb = (long) pos * C;
+        for (int i = 0; i < C; i++) out[o + i] = Dequant.scalarAt(wte, dt, tb + i) + wpe.getAtIndex(MatMul.F32, pb + i);
+    }
+
     /** out[o..o+C) = wte[token] + wpe[pos]. */
     public static void embed(float[] out, int o, MemorySegment wte, MemorySegment wpe, int token, int pos, int C) {
         long tb = (long) token * C * 4, pb = (long) pos * C * 4;

@@ -5,6 +5,7 @@ import io.gpt2j.core.io.Tensor;
 import io.gpt2j.core.kernels.Attention;
 import io.gpt2j.core.kernels.Kernels;
 import io.gpt2j.core.kernels.MatMul;
+import io.gpt2j.core.kernels.TypedMatMul;
 import io.gpt2j.core.kernels.Parallel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,11 +25,13 @@ public final class Gpt2 {
     private final Parallel pool;
     private final Kernels.Activation activation;
     private final MemorySegment wte, wpe, lnFw, lnFb, lmHead;
+    private final DType wteType, lmHeadType;
     private final List<Block> blocks;
 
     private record Block(MemorySegment ln1w, MemorySegment ln1b, MemorySegment attnW, MemorySegment attnB,
                          MemorySegment projW, MemorySegment projB, MemorySegment ln2w, MemorySegment ln2b,
-                         MemorySegment fcW, MemorySegment fcB, MemorySegment mlpW, MemorySegment mlpB) {
+                         MemorySegment fcW, MemorySegment fcB, MemorySegment mlpW, MemorySegment mlpB,
+                         DType attnT, DType projT, DType fcT, DType mlpT) {
     }
 
     public Gpt2(Gpt2Config config, Gpt2Weights weights, Parallel pool) {
@@ -37,17 +40,20 @@ public final class Gpt2 {
         this.pool = pool;
         this.activation = Kernels.Activation.of(config.activationFunction());
         Arena arena = Arena.ofAuto();
-        this.wte = f32(weights.wte(), arena);
+        this.wte = typed(weights.wte());
+        this.wteType = weights.wte().dtype();
         this.wpe = f32(weights.wpe(), arena);
         this.lnFw = f32(weights.lnFWeight(), arena);
         this.lnFb = f32(weights.lnFBias(), arena);
-        this.lmHead = weights.tied() ? wte : f32(weights.lmHead(), arena);
+        this.lmHead = weights.tied() ? wte : typed(weights.lmHead());
+        this.lmHeadType = weights.tied() ? wteType : weights.lmHead().dtype();
         List<Block> bs = new ArrayList<>();
         for (Gpt2Weights.Layer l : weights.h()) {
-            bs.add(new Block(f32(l.ln1Weight(), arena), f32(l.ln1Bias(), arena), f32(l.cAttnWeight(), arena),
-                    f32(l.cAttnBias(), arena), f32(l.attnCProjWeight(), arena), f32(l.attnCProjBias(), arena),
-                    f32(l.ln2Weight(), arena), f32(l.ln2Bias(), arena), f32(l.cFcWeight(), arena), f32(l.cFcBias(), arena),
-                    f32(l.mlpCProjWeight(), arena), f32(l.mlpCProjBias(), arena)));
+            bs.add(new Block(f32(l.ln1Weight(), arena), f32(l.ln1Bias(), arena), typed(l.cAttnWeight()),
+                    f32(l.cAttnBias(), arena), typed(l.attnCProjWeight()), f32(l.attnCProjBias(), arena),
+                    f32(l.ln2Weight(), arena), f32(l.ln2Bias(), arena), typed(l.cFcWeight()), f32(l.cFcBias(), arena),
+                    typed(l.mlpCProjWeight()), f32(l.mlpCProjBias(), arena),
+                    l.cAttnWeight().dtype(), l.attnCProjWeight().dtype(), l.cFcWeight().dtype(), l.mlpCProjWeight().dtype()));
         }
         this.blocks = List.copyOf(bs);
         if (blocks.size() != config.nLayer()) {
@@ -55,6 +61,15 @@ public final class Gpt2 {
         }
     }
 
+    /** Matmul weights stay in their stored dtype; the typed kernels widen panels on the fly. */
+    private static MemorySegment typed(Tensor t) {
+        return switch (t.dtype()) {
+            case F32, F16, BF16, Q8_0 -> t.data();
+            default -> throw new IllegalArgumentException("tensor " + t.name() + ": dtype " + t.dtype() + " has no matmul kernel");
+        };
+    }
+
+    /** Small tensors (biases, layer norms, wpe) are widened to F32 once; they are a few MB at most. */
     private static MemorySegment f32(Tensor t, Arena arena) {
         if (t.dtype() == DType.F32) return t.data();
         if (t.dtype() != DType.F16 && t.dtype() != DType.BF16) {
@@ -138,7 +153,7 @@ public final class Gpt2 {
         for (int b = 0; b < B; b++) {
             for (int t = 0; t < T; t++) {
                 int r = b * T + t;
-                Kernels.embed(sc.x, r * E, wte, wpe, tokens[b][t], pos[b][t], E);
+                Kernels.embed(sc.x, r * E, wte, wteType, wpe, tokens[b][t], pos[b][t], E);
                 rowState[r] = state;
                 rowB[r] = b;
                 rowSlot[r] = past + t;
@@ -160,7 +175,7 @@ public final class Gpt2 {
             Kernels.layerNorm(h, sc.out, lnFw, lnFb, B, E, eps);
         }
         if (hidden != null) System.arraycopy(h, 0, hidden, 0, outRows * E);
-        if (logits != null) MatMul.linearT(logits, h, lmHead, outRows, E, V, pool);
+        if (logits != null) TypedMatMul.linearT(logits, h, lmHead, lmHeadType, outRows, E, V, pool, sc.work);
     }
 
     private static InferenceState.Scratch scratch(InferenceState owner, int rows) {
@@ -178,6 +193,10 @@ public final class Gpt2 {
         final int E = config.nEmbd(), NH = config.nHead(), HS = config.headSize(), I = config.nInner();
         final float eps = config.layerNormEpsilon();
         final float[] x = sc.x;
+        final TypedMatMul.Work work = sc.work;
+        int maxSlot = 0;
+        for (int r = 0; r < rows; r++) maxSlot = Math.max(maxSlot, rowSlot[r]);
+        final int maxN = maxSlot + 1;
         for (int l = 0; l < blocks.size(); l++) {
             Block w = blocks.get(l);
             float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(HS)) : 1f;
@@ -185,7 +204,7 @@ public final class Gpt2 {
             final float sc2 = scale;
             final int layer = l;
             Kernels.layerNorm(sc.xn, x, w.ln1w, w.ln1b, rows, E, eps);
-            MatMul.conv1d(sc.qkv, sc.xn, w.attnW, w.attnB, rows, E, 3 * E, pool);
+            TypedMatMul.conv1d(sc.qkv, sc.xn, w.attnW, w.attnT, w.attnB, rows, E, 3 * E, pool, work);
             for (int r = 0; r < rows; r++) {
                 InferenceState st = rowState[r];
                 float[] k = st.keys[l][rowB[r]], v = st.values[l][rowB[r]];
@@ -195,23 +214,27 @@ public final class Gpt2 {
                     System.arraycopy(sc.qkv, o + 2 * E + h * HS, v, (h * cap + slot) * HS, HS);
                 }
             }
+            // decode: each chunk of (row, head) items uses the scores slice of its first item, no allocation per
+            // step; prefill (slices would take rows*NH*maxN floats) allocates one small array per chunk instead
+            final boolean sliced = (long) rows * NH * maxN <= 1 << 20;
+            final float[] shared = sliced ? sc.scores(rows * NH * maxN) : null;
             pool.forRange(rows * NH, 8, (i0, i1) -> {
-                float[] scores = null;
+                float[] scores = sliced ? shared : new float[maxN];
+                int so = sliced ? i0 * maxN : 0;
                 for (int i = i0; i < i1; i++) {
                     int r = i / NH, h = i % NH;
                     InferenceState st = rowState[r];
                     int n = rowSlot[r] + 1, b = rowB[r];
-                    if (scores == null || scores.length < n) scores = new float[Math.max(n, 64)];
                     Attention.attend(sc.att, r * E + h * HS, sc.qkv, r * 3 * E + h * HS, st.keys[layer][b], st.values[layer][b],
-                            h * st.capacity * HS, st.mask[b], n, HS, sc2, scores);
+                            h * st.capacity * HS, st.mask[b], n, HS, sc2, scores, so);
                 }
             });
-            MatMul.conv1d(sc.out, sc.att, w.projW, w.projB, rows, E, E, pool);
+            TypedMatMul.conv1d(sc.out, sc.att, w.projW, w.projT, w.projB, rows, E, E, pool, work);
             Kernels.add(x, sc.out, rows * E);
             Kernels.layerNorm(sc.xn, x, w.ln2w, w.ln2b, rows, E, eps);
-            MatMul.conv1d(sc.fc, sc.xn, w.fcW, w.fcB, rows, E, I, pool);
+            TypedMatMul.conv1d(sc.fc, sc.xn, w.fcW, w.fcT, w.fcB, rows, E, I, pool, work);
             pool.forRange(rows * I, 4096, (a, z) -> Kernels.activation(sc.fc, a, z, activation));
-            MatMul.conv1d(sc.out, sc.fc, w.mlpW, w.mlpB, rows, I, E, pool);
+            TypedMatMul.conv1d(sc.out, sc.fc, w.mlpW, w.mlpT, w.mlpB, rows, I, E, pool, work);
             Kernels.add(x, sc.out, rows * E);
         }
     }
@@ -248,12 +271,12 @@ public final class Gpt2 {
             if (pos >= config.nPositions()) throw new IllegalArgumentException("position id " + pos + " is outside [0, n_positions=" + config.nPositions() + ")");
             st.mask[0][st.length] = 1;
             rowSlot[i] = st.length;
-            Kernels.embed(sc.x, i * E, wte, wpe, tokens[i], pos, E);
+            Kernels.embed(sc.x, i * E, wte, wteType, wpe, tokens[i], pos, E);
         }
         layers(sc, n, states, rowB, rowSlot);
         for (InferenceState st : states) st.length++;
         Kernels.layerNorm(sc.xn, sc.x, lnFw, lnFb, n, E, config.layerNormEpsilon());
-        MatMul.linearT(logits, sc.xn, lmHead, n, E, V, pool);
+        TypedMatMul.linearT(logits, sc.xn, lmHead, lmHeadType, n, E, V, pool, sc.work);
     }
 
     private int[][] resolvePositions(InferenceState state, int[][] tokens, int[][] positions, int[][] mask, int T) {

@@ -122,7 +122,9 @@ public final class InferenceState {
     static final class Scratch {
         final int rows;
         final float[] x, xn, qkv, att, attOut, fc, out;
-        final float[] scores;
+        private float[] scores;
+        /** Scratch of the matmuls (partial sums, widened weight panels), grown on first use. */
+        final io.gpt2j.core.kernels.TypedMatMul.Work work = new io.gpt2j.core.kernels.TypedMatMul.Work();
 
         Scratch(Gpt2Config c, int rows, int capacity) {
             this.rows = rows;
@@ -134,7 +136,13 @@ public final class InferenceState {
             att = new float[rows * e];
             fc = new float[rows * c.nInner()];
             out = new float[rows * e];
-            scores = new float[Math.max(1, rows) * capacity];
+            scores = new float[0];
+        }
+
+        /** Attention scores scratch of at least n floats (grown once, then reused). */
+        float[] scores(int n) {
+            if (scores.length < n) scores = new float[n];
+            return scores;
         }
     }
 }

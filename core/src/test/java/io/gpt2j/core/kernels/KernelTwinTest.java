@@ -43,7 +43,7 @@ class KernelTwinTest {
 
     @Test
     void conv1dMatchesScalar() {
-        for (int[] d : new int[][] {{1, 37, 83}, {5, 64, 200}, {7, 129, 67}, {4, 16, 64}, {9, 3, 1}}) {
+        for (int[] d : new int[][] {{1, 37, 83}, {5, 64, 200}, {7, 129, 67}, {4, 16, 64}, {9, 3, 1}, {11, 600, 130}, {13, 513, 64}}) {
             int T = d[0], C = d[1], OC = d[2];
             float[] x = rand(T * C), w = rand(C * OC), b = rand(OC);
             float[] v = new float[T * OC], s = new float[T * OC];
@@ -57,8 +57,25 @@ class KernelTwinTest {
     }
 
     @Test
+    void streamingConv1dMatchesScalar() {
+        for (int[] d : new int[][] {{1, 37, 83}, {1, 768, 2304}, {2, 64, 200}, {3, 129, 67}, {4, 16, 64}, {1, 3, 1}, {4, 5, 7},
+                {5, 77, 131}, {8, 256, 384}, {7, 33, 40}, {6, 19, 3}}) {
+            int T = d[0], C = d[1], OC = d[2];
+            float[] x = rand(T * C), w = rand(C * OC), b = rand(OC);
+            float[] v = new float[T * OC], s = new float[T * OC];
+            float[] part = new float[MatMul.partialFloats(T, OC, POOL.threads())];
+            MatMul.conv1d(v, x, seg(w), seg(b), T, C, OC, POOL, part);
+            MatMul.conv1dScalar(s, x, seg(w), seg(b), T, C, OC, 0, OC);
+            assertClose(v, s, 1e-5 * C, "streaming conv1d " + T + "x" + C + "x" + OC);
+            MatMul.conv1d(v, x, seg(w), null, T, C, OC, POOL, part);
+            MatMul.conv1dScalar(s, x, seg(w), null, T, C, OC, 0, OC);
+            assertClose(v, s, 1e-5 * C, "streaming conv1d no bias");
+        }
+    }
+
+    @Test
     void linearTMatchesScalar() {
-        for (int[] d : new int[][] {{1, 37, 83}, {6, 64, 301}, {3, 19, 5}}) {
+        for (int[] d : new int[][] {{1, 37, 83}, {6, 64, 301}, {3, 19, 5}, {8, 37, 11}, {5, 16, 4}}) {
             int T = d[0], C = d[1], V = d[2];
             float[] x = rand(T * C), w = rand(V * C);
             float[] v = new float[T * V], s = new float[T * V];

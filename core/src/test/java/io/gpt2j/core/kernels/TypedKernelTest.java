@@ -1,0 +1,104 @@
+package io.gpt2j.core.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gpt2j.core.io.DType;
+import io.gpt2j.core.io.Tensor;
+import io.gpt2j.core.model.WeightConversion;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The typed (F16, BF16, Q8_0) matmuls and the widening kernel against their scalar twins, on odd shapes and row
+ * counts that reach every path (streaming, tiled streaming, column panels); weights start at unaligned addresses.
+ */
+class TypedKernelTest {
+    static final Parallel POOL = new Parallel(2);
+    static final DType[] TYPES = {DType.F16, DType.BF16, DType.Q8_0};
+    final SplittableRandom rnd = new SplittableRandom(7);
+
+    @AfterAll
+    static void close() {
+        POOL.close();
+    }
+
+    float[] rand(int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return a;
+    }
+
+    /** A weight tensor of the given dtype whose data starts 2 bytes past a 64-byte boundary. */
+    static Tensor weight(float[] a, DType dt) {
+        Tensor f = new Tensor("w", DType.F32, new long[] {a.length}, KernelTwinTest.seg(a));
+        Tensor t = WeightConversion.to(f, dt, Arena.ofAuto());
+        MemorySegment m = Arena.ofAuto().allocate(t.data().byteSize() + 8, 64).asSlice(2, t.data().byteSize());
+        m.copyFrom(t.data());
+        return new Tensor("w", dt, t.shape(), m);
+    }
+
+    @Test
+    void widenMatchesScalarAtUnalignedRanges() {
+        float[] a = rand(32 * 40);
+        for (DType dt : TYPES) {
+            Tensor w = weight(a, dt);
+            MemorySegment dst = Arena.ofAuto().allocate(4L * a.length + 8, 64);
+            for (int[] r : new int[][] {{0, 1280}, {3, 61}, {32, 64}, {17, 5}, {40, 600}}) {
+                Dequant.toF32(dst, 1, w.data(), dt, r[0], r[1]);
+                for (int k = 0; k < r[1]; k++) {
+                    assertEquals(Dequant.scalarAt(w.data(), dt, r[0] + k), dst.getAtIndex(MatMul.F32, 1 + k), 0f, dt + " element " + (r[0] + k));
+                }
+            }
+        }
+    }
+
+    @Test
+    void conv1dMatchesScalar() {
+        for (DType dt : TYPES) {
+            for (int[] d : new int[][] {{1, 64, 96}, {1, 37, 64}, {1, 40, 200}, {3, 40, 200}, {5, 48, 144}, {8, 64, 64}, {17, 48, 192}, {9, 32, 40}}) {
+                int T = d[0], C = d[1], OC = d[2];
+                float[] x = rand(T * C), b = rand(OC);
+                Tensor w = weight(rand(C * OC), dt);
+                float[] v = new float[T * OC], s = new float[T * OC];
+                TypedMatMul.Work work = new TypedMatMul.Work();
+                TypedMatMul.conv1d(v, x, w.data(), dt, KernelTwinTest.seg(b), T, C, OC, POOL, work);
+                TypedMatMul.conv1dScalar(s, x, w.data(), dt, KernelTwinTest.seg(b), T, C, OC, 0, OC);
+                KernelTwinTest.assertClose(v, s, 1e-5 * C, "typed conv1d " + dt + " " + T + "x" + C + "x" + OC);
+            }
+        }
+    }
+
+    @Test
+    void linearTMatchesScalar() {
+        for (DType dt : TYPES) {
+            for (int[] d : new int[][] {{1, 64, 301}, {1, 40, 20}, {1, 96, 33}, {6, 32, 37}, {3, 96, 16}}) {
+                int T = d[0], C = d[1], V = d[2];
+                float[] x = rand(T * C);
+                Tensor w = weight(rand(V * C), dt);
+                float[] v = new float[T * V], s = new float[T * V];
+                TypedMatMul.linearT(v, x, w.data(), dt, T, C, V, POOL, new TypedMatMul.Work());
+                TypedMatMul.linearTScalar(s, x, w.data(), dt, T, C, V, 0, V);
+                KernelTwinTest.assertClose(v, s, 1e-5 * C, "typed linearT " + dt + " " + T + "x" + C + "x" + V);
+            }
+        }
+    }
+
+    @Test
+    void q8RoundTripIsWithinHalfAStep() {
+        float[] a = rand(32 * 8);
+        Tensor w = weight(a, DType.Q8_0);
+        for (int blk = 0; blk < 8; blk++) {
+            float amax = 0;
+            for (int u = 0; u < 32; u++) amax = Math.max(amax, Math.abs(a[blk * 32 + u]));
+            for (int u = 0; u < 32; u++) {
+                int i = blk * 32 + u;
+                float err = Math.abs(Dequant.scalarAt(w.data(), DType.Q8_0, i) - a[i]);
+                assertTrue(err <= amax / 127 * 0.5 + amax * 1e-3, "element " + i + " error " + err);
+            }
+        }
+    }
+}
