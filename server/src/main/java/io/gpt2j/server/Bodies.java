@@ -38,7 +38,9 @@ final class Bodies {
         try {
             node = JSON.readTree(bytes);
         } catch (JsonProcessingException e) {
-            throw ApiError.badRequest("invalid_json", "the request body is not valid JSON: " + e.getOriginalMessage());
+            throw ApiError.badRequest("invalid_json", "the request body is not valid JSON: "
+                    + e.getOriginalMessage().replaceAll("\\s*\\(start marker at .*$", "") + " (line "
+                    + (e.getLocation() == null ? "?" : e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()) + ")");
         } catch (IOException e) {
             throw ApiError.badRequest("invalid_json", "cannot read the request body: " + e.getMessage());
         }

@@ -79,7 +79,8 @@ public final class GptServer implements AutoCloseable {
                 }
             });
             r.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), statusCode(e.getStatus()),
-                    e.getStatus() == 404 ? "no route " + ctx.method() + " " + ctx.path() : e.getMessage(), null, Map.of()));
+                    e.getStatus() == 404 ? "no route " + ctx.method() + " " + ctx.path()
+                    : e.getStatus() == 405 ? "method " + ctx.method() + " is not allowed on " + ctx.path() : e.getMessage(), null, Map.of()));
             r.exception(IllegalArgumentException.class, (e, ctx) -> error(ctx, 400, "invalid_request", e.getMessage(), null, Map.of()));
             r.exception(Exception.class, (e, ctx) -> {
                 LOG.error("request {} failed", ctx.attribute(ID), e);
