@@ -143,6 +143,10 @@ public final class GptServer implements AutoCloseable {
         return service.host();
     }
 
+    Admission admission() {
+        return service.admission();
+    }
+
     /**
      * Graceful stop: readiness turns 503 and new generation requests are refused, running ones get up to the
      * shutdown grace period, then the port closes and the model is released.
@@ -245,6 +249,7 @@ public final class GptServer implements AutoCloseable {
         String route;
         try {
             route = ctx.endpoint().path;
+            if (route.equals("*")) route = "unmatched";
         } catch (RuntimeException e) {
             route = "unmatched";
         }
