@@ -172,4 +172,31 @@ class OperationsTest {
             server.close();
         }
     }
+
+    @Test
+    void aRequestLargerThanTheCacheBudgetIsRefused() throws Exception {
+        try (GptServer server = TestServers.start(TestServers.tiny(), TestServers.settings().withLimits(5000, 4, 1 << 20, 50))) {
+            HttpResponse<String> r = TestServers.post(server, "/score", "{\"inputs\": [\"Hello\"], \"parameters\": {\"max_new_tokens\": 60}}");
+            assertEquals(400, r.statusCode(), r.body());
+            assertEquals("kv_budget_exceeded", TestServers.json(r).get("error").get("code").asText());
+            assertEquals(200, TestServers.post(server, "/score", SCORE).statusCode());
+            assertEquals(0, server.host().scheduler().usedTokens());
+        }
+    }
+
+    @Test
+    void playgroundPageAndModelCard() throws Exception {
+        try (GptServer server = TestServers.start(TestServers.tiny(), TestServers.settings().withApiKey("k"))) {
+            HttpResponse<String> r = TestServers.get(server, "/playground");
+            assertEquals(200, r.statusCode());
+            assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/html"));
+            for (String id : List.of("id=\"prompt\"", "id=\"max_tokens\"", "id=\"temperature\"", "id=\"curl\"", "id=\"card-text\"",
+                    "/v1/completions", "stream: true", "biases")) {
+                assertTrue(r.body().contains(id), "playground lacks " + id);
+            }
+            JsonNode card = TestServers.json(TestServers.get(server, "/model-card", "Authorization", "Bearer k"));
+            assertEquals("tiny-gpt2", card.get("model").asText());
+            assertTrue(card.get("readme").isNull(), "tiny-gpt2 has no README.md: the page shows its built-in note");
+        }
+    }
 }
