@@ -21,7 +21,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link CausalLm} ({@link #lm}) whose calls are executed here. New sequences (prefill) are admitted between decode
  * steps, and the single-token decode steps of every active single-row sequence run as ONE
  * {@link Gpt2#decodeBatch} call. Calls that cannot be batched (multi-row left-padded prefill, contrastive steps
- * that need hidden states) run here one at a time. No sampling or logits processing happens here.
+ * that need hidden states) run here one at a time. No sampling or logits processing happens here. Every session
+ * of a single-prompt generation (the server's only kind: beams and num_return_sequences are gathered from a
+ * batch-1 prefill) is kept as independent batch-1 caches, so beams and return sequences join the shared batch too.
  */
 public final class Scheduler implements AutoCloseable {
     private final Gpt2 model;
@@ -284,8 +286,9 @@ public final class Scheduler implements AutoCloseable {
         if (logitsBuf.length < n * V) logitsBuf = new float[n * V];
         try {
             model.decodeBatch(states, tokens, logitsBuf);
-        } catch (RuntimeException e) {
-            for (Step s : live) s.fail(e);
+        } catch (RuntimeException | Error e) {
+            RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException("decode step failed: " + e, e);
+            for (Step s : live) s.fail(r);
             return;
         }
         batchCalls.incrementAndGet();
@@ -339,6 +342,8 @@ public final class Scheduler implements AutoCloseable {
                 result = work.get();
             } catch (RuntimeException e) {
                 error = e;
+            } catch (Error e) { // e.g. OutOfMemoryError: fail this request, keep the scheduler alive
+                error = new IllegalStateException("generation failed: " + e, e);
             } finally {
                 done.countDown();
             }

@@ -111,7 +111,7 @@ class OperationsTest {
             for (int i = 0; i < 3; i++) {
                 running.add(CompletableFuture.supplyAsync(() -> {
                     try {
-                        return TestServers.post(server, "/score", longScore(60));
+                        return TestServers.post(server, "/score", longScore(200));
                     } catch (Exception e) {
                         throw new IllegalStateException(e);
                     }
@@ -150,7 +150,7 @@ class OperationsTest {
         try {
             CompletableFuture<HttpResponse<String>> inFlight = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return TestServers.post(server, "/score", longScore(80));
+                    return TestServers.post(server, "/score", longScore(600));
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
@@ -159,7 +159,8 @@ class OperationsTest {
             while (server.admission().running() == 0 && System.currentTimeMillis() < end) Thread.sleep(2);
             int port = server.port();
             Thread stopper = Thread.ofPlatform().start(server::shutdown);
-            Thread.sleep(50);
+            while (TestServers.get(server, "/health/ready").statusCode() == 200 && System.currentTimeMillis() < end) Thread.sleep(1);
+            assertEquals(1, server.admission().running(), "the long request is still in flight");
             HttpResponse<String> refused = TestServers.post(server, "/score", SCORE);
             assertEquals(503, refused.statusCode(), refused.body());
             assertEquals(503, TestServers.get(server, "/health/ready").statusCode());
