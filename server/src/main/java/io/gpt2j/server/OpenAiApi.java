@@ -78,7 +78,7 @@ final class OpenAiApi {
 
     /** A parsed completions request. */
     private record Request(List<int[]> prompts, List<String> promptTexts, int maxTokens, int n, boolean echo,
-                           Integer logprobs, boolean stream, GenerationConfig config) {
+                           Integer logprobs, boolean stream, boolean includeUsage, GenerationConfig config) {
     }
 
     void completions(Context ctx, JsonNode body) {
@@ -172,8 +172,15 @@ final class OpenAiApi {
             if (!seed.isIntegralNumber() || !seed.canConvertToLong()) throw ApiError.badRequest("invalid_type", "field 'seed' must be an integer");
             p.put("seed", seed.asLong());
         }
+        boolean includeUsage = false;
+        JsonNode so = b.get("stream_options");
+        if (so != null && !so.isNull()) {
+            if (!so.isObject()) throw ApiError.badRequest("invalid_type", "field 'stream_options' must be an object");
+            Bodies.onlyKeys(so, Set.of("include_usage"), "stream_options");
+            includeUsage = bool(so, "include_usage");
+        }
         GenerationConfig config = service.config(p);
-        return new Request(prompts, texts, maxTokens, n, echo, logprobs, stream, config);
+        return new Request(prompts, texts, maxTokens, n, echo, logprobs, stream, includeUsage, config);
     }
 
     private void parsePrompts(JsonNode node, List<int[]> prompts, List<String> texts) {
@@ -332,6 +339,15 @@ final class OpenAiApi {
                 });
             }
             ctx.attribute("gpt2j.tokens", completionTokens[0]);
+            if (r.includeUsage) {
+                int promptTokens = 0;
+                for (int[] p : r.prompts) promptTokens += p.length;
+                Map<String, Object> m = chunk.apply(0, "");
+                m.put("choices", List.of());
+                m.put("usage", Map.of("prompt_tokens", promptTokens, "completion_tokens", completionTokens[0],
+                        "total_tokens", promptTokens + completionTokens[0]));
+                send.accept(null, m);
+            }
             send.accept(null, "[DONE]");
         } catch (Ticket.Cancelled e) {
             ctx.attribute("gpt2j.error", e.reason.name().toLowerCase(java.util.Locale.ROOT));

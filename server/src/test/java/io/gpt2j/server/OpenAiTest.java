@@ -133,6 +133,19 @@ class OpenAiTest {
     }
 
     @Test
+    void streamOptionsIncludeUsageAddsAUsageChunk() throws Exception {
+        HttpResponse<String> r = TestServers.post(server, "/v1/completions",
+                "{\"prompt\": \"Hello\", \"max_tokens\": 4, \"temperature\": 0, \"stream\": true, \"stream_options\": {\"include_usage\": true}}");
+        List<String> data = new ArrayList<>();
+        for (String line : r.body().split("\n")) if (line.startsWith("data: ")) data.add(line.substring(6));
+        assertEquals("[DONE]", data.get(data.size() - 1));
+        JsonNode usage = Bodies.JSON.readTree(data.get(data.size() - 2));
+        assertEquals(0, usage.get("choices").size());
+        assertEquals(4, usage.get("usage").get("completion_tokens").asInt());
+        assertEquals(5, usage.get("usage").get("total_tokens").asInt());
+    }
+
+    @Test
     void modelsTokenizeDetokenize() throws Exception {
         JsonNode m = TestServers.json(TestServers.get(server, "/v1/models"));
         assertEquals("tiny-gpt2", m.get("data").get(0).get("id").asText());
