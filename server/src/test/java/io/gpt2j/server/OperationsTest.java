@@ -70,6 +70,7 @@ class OperationsTest {
             assertEquals(200, TestServers.post(server, "/score", SCORE, "Authorization", "Bearer s3cret").statusCode());
             assertEquals(200, TestServers.get(server, "/").statusCode(), "liveness needs no key");
             assertEquals(401, TestServers.get(server, "/metrics").statusCode());
+            assertTrue(TestServers.get(server, "/metrics").headers().firstValue("x-request-id").isPresent());
         }
     }
 
@@ -84,6 +85,9 @@ class OperationsTest {
             assertTrue(r.headers().firstValue("x-request-id").orElse("").length() >= 32, r.headers().toString());
             r = TestServers.post(server, "/score", "{bad", "x-ms-client-request-id", "e-1");
             assertEquals("e-1", r.headers().firstValue("x-request-id").orElse(null));
+            r = TestServers.get(server, "/score", "x-request-id", "m-1");
+            assertEquals(405, r.statusCode());
+            assertEquals("m-1", r.headers().firstValue("x-request-id").orElse(null));
         }
     }
 
