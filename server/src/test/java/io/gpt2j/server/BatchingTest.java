@@ -72,6 +72,43 @@ class BatchingTest {
     }
 
     @Test
+    void concurrentSampledAndBeamRequestsEqualTheSameRequestsAlone() throws Exception {
+        List<String[]> reqs = List.of(
+                new String[]{"/v1/completions", "{\"prompt\": \"Once upon a time,\", \"max_tokens\": 20, \"temperature\": 0.9, \"seed\": 11, \"n\": 2}"},
+                new String[]{"/v1/completions", "{\"prompt\": \"Hello\", \"max_tokens\": 25, \"temperature\": 1.2, \"top_p\": 0.9, \"seed\": 5}"},
+                new String[]{"/score", "{\"inputs\": [\"My name is John and I am\", \"The sea\"], \"parameters\": {\"max_new_tokens\": 15, \"num_beams\": 3, \"num_return_sequences\": 2}}"},
+                new String[]{"/score", "{\"inputs\": [\"Rain\"], \"parameters\": {\"max_new_tokens\": 18, \"do_sample\": true, \"seed\": 3, \"num_return_sequences\": 3}}"});
+        List<String> alone = new ArrayList<>();
+        for (String[] q : reqs) alone.add(withoutIds(TestServers.post(server, q[0], q[1]).body()));
+        for (int round = 0; round < 2; round++) {
+            List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
+            for (String[] q : reqs) {
+                fs.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return TestServers.post(server, q[0], q[1]);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            for (int i = 0; i < reqs.size(); i++) {
+                HttpResponse<String> r = fs.get(i).get();
+                assertEquals(200, r.statusCode(), r.body());
+                assertEquals(alone.get(i), withoutIds(r.body()), "request " + i);
+            }
+        }
+    }
+
+    /** The response without the parts that differ between calls (completion id, timestamp). */
+    private static String withoutIds(String body) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode j = Bodies.JSON.readTree(body);
+        if (j.isObject()) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) j).remove(List.of("id", "created"));
+        }
+        return j.toString();
+    }
+
+    @Test
     void aClientThatDisconnectsMidStreamFreesItsSlotAtOnce() throws Exception {
         String body = "{\"prompt\": \"Hello there\", \"max_tokens\": 900, \"temperature\": 0, \"stream\": true}";
         try (Socket s = new Socket("127.0.0.1", server.port())) {
