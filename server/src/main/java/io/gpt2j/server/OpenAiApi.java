@@ -7,9 +7,6 @@ import io.gpt2j.generate.GeneratedSequence;
 import io.gpt2j.generate.GenerationConfig;
 import io.gpt2j.generate.GenerationListener;
 import io.javalin.http.Context;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -275,95 +272,11 @@ final class OpenAiApi {
     }
 
     private void stream(Context ctx, Request r, String id) {
-        ModelHost h = service.host();
-        ctx.res().setStatus(200);
-        ctx.res().setContentType("text/event-stream; charset=utf-8");
-        ctx.res().setHeader("Cache-Control", "no-cache");
-        long createdAt = System.currentTimeMillis() / 1000;
-        OutputStream out;
-        try {
-            out = ctx.res().getOutputStream();
-        } catch (IOException e) {
-            return;
-        }
-        Object lock = new Object();
-        int[] completionTokens = {0};
-        java.util.function.BiConsumer<Ticket, Object> send = (ticket, payload) -> {
-            synchronized (lock) {
-                try {
-                    out.write(("data: " + (payload instanceof String s ? s : Bodies.write(payload)) + "\n\n").getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                } catch (IOException e) {
-                    if (ticket != null) ticket.cancel(Ticket.Reason.DISCONNECT);
-                    throw new Ticket.Cancelled(Ticket.Reason.DISCONNECT);
-                }
-            }
-        };
-        java.util.function.BiFunction<Integer, String, Map<String, Object>> chunk = (index, text) -> {
-            Map<String, Object> c = new LinkedHashMap<>();
-            c.put("text", text);
-            c.put("index", index);
-            c.put("logprobs", null);
-            c.put("finish_reason", null);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("id", id);
-            m.put("object", "text_completion");
-            m.put("created", createdAt);
-            m.put("model", h.name());
-            m.put("choices", new ArrayList<>(List.of(c)));
-            return m;
-        };
-        try {
-            if (r.echo) {
-                for (int p = 0; p < r.prompts.size(); p++) {
-                    for (int j = 0; j < r.n; j++) send.accept(null, chunk.apply(p * r.n + j, r.promptTexts.get(p)));
-                }
-            }
-            if (r.maxTokens > 0) {
-                service.run(r.prompts, r.config, ticket -> new GenerationListener() {
-                    @Override
-                    public void onText(int prompt, int sequence, String delta) {
-                        send.accept(ticket, chunk.apply(prompt * r.n + sequence, delta));
-                    }
-
-                    @Override
-                    public void onFinish(int prompt, int sequence, GeneratedSequence result) {
-                        Map<String, Object> m = chunk.apply(prompt * r.n + sequence, "");
-                        @SuppressWarnings("unchecked") Map<String, Object> c = (Map<String, Object>) ((List<?>) m.get("choices")).get(0);
-                        c.put("finish_reason", finishReason(result.finishReason()));
-                        synchronized (lock) {
-                            completionTokens[0] += result.tokenIds().length;
-                        }
-                        send.accept(ticket, m);
-                    }
-                });
-            }
-            ctx.attribute("gpt2j.tokens", completionTokens[0]);
-            if (r.includeUsage) {
-                int promptTokens = 0;
-                for (int[] p : r.prompts) promptTokens += p.length;
-                Map<String, Object> m = chunk.apply(0, "");
-                m.put("choices", List.of());
-                m.put("usage", Map.of("prompt_tokens", promptTokens, "completion_tokens", completionTokens[0],
-                        "total_tokens", promptTokens + completionTokens[0]));
-                send.accept(null, m);
-            }
-            send.accept(null, "[DONE]");
-        } catch (Ticket.Cancelled e) {
-            ctx.attribute("gpt2j.error", e.reason.name().toLowerCase(java.util.Locale.ROOT));
-            if (e.reason != Ticket.Reason.DISCONNECT) trySend(send, Map.of("error", Map.of("code", "request_timeout", "message", e.getMessage())));
-        } catch (RuntimeException e) {
-            ctx.attribute("gpt2j.error", "stream_error");
-            trySend(send, Map.of("error", Map.of("code", "generation_failed", "message", String.valueOf(e.getMessage()))));
-        }
+        new CompletionStream(ctx, id, service.host().name()).run(service, r.prompts, r.promptTexts, r.n, r.echo,
+                r.maxTokens > 0, r.includeUsage, r.config);
     }
 
-    private static void trySend(java.util.function.BiConsumer<Ticket, Object> send, Object payload) {
-        try {
-            send.accept(null, payload);
-            send.accept(null, "[DONE]");
-        } catch (Ticket.Cancelled ignored) {
-            // the client is gone
-        }
+    static String finishReasonOf(FinishReason f) {
+        return finishReason(f);
     }
 }

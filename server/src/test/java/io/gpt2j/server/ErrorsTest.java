@@ -72,6 +72,13 @@ class ErrorsTest {
     }
 
     @Test
+    void streamedRequestsThatFailBeforeTheFirstEventGetAJsonError() throws Exception {
+        String longPrompt = "word ".repeat(120);
+        error(TestServers.post(server, "/v1/completions", "{\"prompt\": \"" + longPrompt + "\", \"max_tokens\": 20, \"stream\": true}"),
+                400, "invalid_parameter");
+    }
+
+    @Test
     void absurdMaxNewTokens() throws Exception {
         error(TestServers.post(server, "/score", "{\"inputs\": [\"a\"], \"parameters\": {\"max_new_tokens\": 1000000000}}"), 400, "invalid_parameter");
         error(TestServers.post(server, "/score", "{\"inputs\": [\"a\"], \"parameters\": {\"max_new_tokens\": 99999999999999}}"), 400, "invalid_parameter");
