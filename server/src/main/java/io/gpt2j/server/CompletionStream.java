@@ -70,7 +70,7 @@ final class CompletionStream {
                 synchronized (CompletionStream.this) {
                     completionTokens += result.tokenIds().length;
                 }
-                send(ticket, chunk(prompt * n + sequence, "", OpenAiApi.finishReasonOf(result.finishReason())));
+                send(ticket, chunk(prompt * n + sequence, "", OpenAiApi.finishReason(result.finishReason())));
             }
         };
     }

@@ -114,7 +114,7 @@ final class OpenAiApi {
         GptServer.json(ctx, out);
     }
 
-    private static String finishReason(FinishReason f) {
+    static String finishReason(FinishReason f) {
         return f == FinishReason.EOS || f == FinishReason.STOP ? "stop" : "length";
     }
 
@@ -274,9 +274,5 @@ final class OpenAiApi {
     private void stream(Context ctx, Request r, String id) {
         new CompletionStream(ctx, id, service.host().name()).run(service, r.prompts, r.promptTexts, r.n, r.echo,
                 r.maxTokens > 0, r.includeUsage, r.config);
-    }
-
-    static String finishReasonOf(FinishReason f) {
-        return finishReason(f);
     }
 }
