@@ -34,6 +34,7 @@ public final class GptServer implements AutoCloseable {
     private final Service service;
     private final Javalin app;
     private final byte[] apiKey;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Throwable loadError;
     private volatile boolean closed;
 
@@ -155,13 +156,14 @@ public final class GptServer implements AutoCloseable {
         if (closed) return;
         service.drain();
         long end = System.currentTimeMillis() + settings.shutdownGraceMs();
-        while (service.admission().running() + service.admission().queued() > 0 && System.currentTimeMillis() < end) {
-            try {
+        try {
+            while ((inFlight.get() > 0 || service.admission().running() + service.admission().queued() > 0)
+                    && System.currentTimeMillis() < end) {
                 Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
             }
+            Thread.sleep(Math.min(200, Math.max(0, end - System.currentTimeMillis()))); // let the last responses flush
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         close();
     }
@@ -176,6 +178,7 @@ public final class GptServer implements AutoCloseable {
     }
 
     private void before(Context ctx) {
+        if (ctx.attribute(START) == null) inFlight.incrementAndGet();
         ctx.attribute(START, System.nanoTime());
         String id = ctx.header("x-ms-client-request-id");
         if (id == null || id.isBlank()) id = ctx.header("x-request-id");
@@ -255,6 +258,7 @@ public final class GptServer implements AutoCloseable {
         }
         int status = ctx.res().getStatus();
         Long start = ctx.attribute(START);
+        if (start != null) inFlight.decrementAndGet();
         long nanos = start == null ? (long) (ms * 1e6) : System.nanoTime() - start;
         metrics.request(route, ctx.method().name(), status, nanos);
         ACCESS.info("{}", Bodies.write(accessLine(ctx, route, status, nanos)));
