@@ -1,0 +1,102 @@
+package io.gpt2j.server;
+
+import io.gpt2j.core.kernels.Parallel;
+import io.gpt2j.core.load.HfCheckpoint;
+import io.gpt2j.core.load.LoadedCheckpoint;
+import io.gpt2j.core.model.Gpt2;
+import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
+import io.gpt2j.generate.GeneratedSequence;
+import io.gpt2j.generate.GenerationConfig;
+import io.gpt2j.generate.GenerationListener;
+import io.gpt2j.generate.Generator;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A loaded model as the server uses it: checkpoint, tokenizer, generation defaults, the scheduler that owns the
+ * forward pass, and the model card. Requests generate through {@link #generate}; nothing here knows HTTP.
+ */
+public final class ModelHost implements AutoCloseable {
+    private final LoadedCheckpoint checkpoint;
+    private final Parallel pool;
+    private final Gpt2 model;
+    private final Gpt2Tokenizer tokenizer;
+    private final Scheduler scheduler;
+    private final String name;
+    private final String modelCard;
+
+    private ModelHost(LoadedCheckpoint checkpoint, Parallel pool, Gpt2Tokenizer tokenizer, String name,
+                      ServerSettings settings) {
+        this.checkpoint = checkpoint;
+        this.pool = pool;
+        this.model = new Gpt2(checkpoint.config(), checkpoint.weights(), pool);
+        this.tokenizer = tokenizer;
+        this.name = name;
+        this.scheduler = new Scheduler(model, settings.maxBatchTokens(), settings.batchWindowMicros());
+        Path readme = checkpoint.dir().resolve("README.md");
+        String card = null;
+        try {
+            if (Files.isRegularFile(readme)) card = Files.readString(readme);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the model card " + readme, e);
+        }
+        this.modelCard = card;
+    }
+
+    /** Loads a Hugging Face GPT-2 directory (weights memory-mapped, tokenizer, generation_config.json). */
+    public static ModelHost load(Path dir, ServerSettings settings) {
+        LoadedCheckpoint ck = HfCheckpoint.load(dir);
+        Gpt2Tokenizer tok = Gpt2Tokenizer.fromDirectory(dir);
+        int th = settings.threads() > 0 ? settings.threads() : Parallel.defaultThreads();
+        String name = settings.modelName() != null ? settings.modelName()
+                : dir.toAbsolutePath().normalize().getFileName().toString();
+        return new ModelHost(ck, new Parallel(th), tok, name, settings);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Gpt2 model() {
+        return model;
+    }
+
+    public Gpt2Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    /** generation_config.json of the checkpoint: the defaults every request overrides. */
+    public Map<String, Object> generationDefaults() {
+        return checkpoint.generationConfig();
+    }
+
+    /** README.md of the model directory, or null. */
+    public String modelCard() {
+        return modelCard;
+    }
+
+    public int contextLength() {
+        return model.config().nPositions();
+    }
+
+    /** One prompt's sequences, generated through the scheduler under the ticket's deadline. */
+    List<GeneratedSequence> generate(Ticket ticket, int[] prompt, GenerationConfig config, GenerationListener listener) {
+        Generator g = new Generator(scheduler.lm(ticket), tokenizer::decodeBytes);
+        return g.generate(List.of(prompt), config, listener).get(0);
+    }
+
+    @Override
+    public void close() {
+        scheduler.close();
+        pool.close();
+        checkpoint.close();
+    }
+}

@@ -1,0 +1,137 @@
+package io.gpt2j.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Continuous batching: concurrent greedy requests equal the same requests alone; disconnects free slots at once. */
+class BatchingTest {
+    static GptServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestServers.start(TestServers.medium(), TestServers.settings().withLimits(60_000, 16, 1 << 20, 65536));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static String request(int i) {
+        String[] prompts = {"The quick brown fox", "Once upon a time,", "Hello", "In the beginning God created the heaven and the earth.",
+                "A", "My name is John and I am", "It was a dark and stormy night; the rain fell in torrents", "1 2 3 4"};
+        return "{\"prompt\": \"" + prompts[i % prompts.length] + "\", \"max_tokens\": " + (12 + 3 * i) + ", \"temperature\": 0}";
+    }
+
+    @Test
+    void concurrentGreedyRequestsEqualTheSameRequestsAlone() throws Exception {
+        int n = 8;
+        List<String> alone = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            HttpResponse<String> r = TestServers.post(server, "/v1/completions", request(i));
+            assertEquals(200, r.statusCode(), r.body());
+            alone.add(TestServers.json(r).get("choices").get(0).get("text").asText());
+        }
+        long before = server.host().scheduler().batchCalls.get();
+        long rowsBefore = server.host().scheduler().batchRows.get();
+        List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            final int k = i;
+            fs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return TestServers.post(server, "/v1/completions", request(k));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+        }
+        for (int i = 0; i < n; i++) {
+            HttpResponse<String> r = fs.get(i).get();
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(alone.get(i), TestServers.json(r).get("choices").get(0).get("text").asText(), "request " + i);
+        }
+        long calls = server.host().scheduler().batchCalls.get() - before;
+        long rows = server.host().scheduler().batchRows.get() - rowsBefore;
+        System.out.printf("concurrent: %d decode rows in %d batched calls (%.2f rows/call, max %d)%n", rows, calls,
+                rows / (double) calls, server.host().scheduler().maxBatch.get());
+        assertTrue(server.host().scheduler().maxBatch.get() > 1, "decode steps were batched");
+        assertTrue(rows / (double) calls > 1.5, "average batch " + rows / (double) calls);
+    }
+
+    @Test
+    void concurrentSampledAndBeamRequestsEqualTheSameRequestsAlone() throws Exception {
+        List<String[]> reqs = List.of(
+                new String[]{"/v1/completions", "{\"prompt\": \"Once upon a time,\", \"max_tokens\": 20, \"temperature\": 0.9, \"seed\": 11, \"n\": 2}"},
+                new String[]{"/v1/completions", "{\"prompt\": \"Hello\", \"max_tokens\": 25, \"temperature\": 1.2, \"top_p\": 0.9, \"seed\": 5}"},
+                new String[]{"/score", "{\"inputs\": [\"My name is John and I am\", \"The sea\"], \"parameters\": {\"max_new_tokens\": 15, \"num_beams\": 3, \"num_return_sequences\": 2}}"},
+                new String[]{"/score", "{\"inputs\": [\"Rain\"], \"parameters\": {\"max_new_tokens\": 18, \"do_sample\": true, \"seed\": 3, \"num_return_sequences\": 3}}"});
+        List<String> alone = new ArrayList<>();
+        for (String[] q : reqs) alone.add(withoutIds(TestServers.post(server, q[0], q[1]).body()));
+        for (int round = 0; round < 2; round++) {
+            List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
+            for (String[] q : reqs) {
+                fs.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return TestServers.post(server, q[0], q[1]);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            for (int i = 0; i < reqs.size(); i++) {
+                HttpResponse<String> r = fs.get(i).get();
+                assertEquals(200, r.statusCode(), r.body());
+                assertEquals(alone.get(i), withoutIds(r.body()), "request " + i);
+            }
+        }
+    }
+
+    /** The response without the parts that differ between calls (completion id, timestamp). */
+    private static String withoutIds(String body) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode j = Bodies.JSON.readTree(body);
+        if (j.isObject()) {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) j).remove(List.of("id", "created"));
+        }
+        return j.toString();
+    }
+
+    @Test
+    void aClientThatDisconnectsMidStreamFreesItsSlotAtOnce() throws Exception {
+        String body = "{\"prompt\": \"Hello there\", \"max_tokens\": 900, \"temperature\": 0, \"stream\": true}";
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            OutputStream out = s.getOutputStream();
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n")
+                    .getBytes(StandardCharsets.UTF_8));
+            out.write(b);
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            int events = 0;
+            for (String line; (line = in.readLine()) != null && events < 3; ) if (line.startsWith("data: ")) events++;
+            assertEquals(3, events);
+            assertEquals(1, server.admission().running());
+        }
+        long t0 = System.nanoTime();
+        while ((server.admission().running() > 0 || server.host().scheduler().usedTokens() > 0) && System.nanoTime() - t0 < 5_000_000_000L) {
+            Thread.sleep(5);
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.println("slot freed " + ms + " ms after the disconnect");
+        assertEquals(0, server.admission().running());
+        assertEquals(0, server.host().scheduler().usedTokens());
+        assertTrue(ms < 2000, ms + " ms");
+    }
+}
