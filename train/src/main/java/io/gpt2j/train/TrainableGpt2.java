@@ -36,7 +36,13 @@ public final class TrainableGpt2 {
      * otherwise initialised as transformers does (normal(0, 0.02), zero bias) from {@code seed}.
      */
     public static TrainableGpt2 fromCheckpoint(LoadedCheckpoint ckpt, Task task, int numLabels, long seed, Parallel pool) {
-        TrainableGpt2 m = new TrainableGpt2(ckpt.config(), task, numLabels, pool);
+        return fromCheckpoint(ckpt, ckpt.config(), task, numLabels, seed, pool);
+    }
+
+    /** As above, with {@code config} (e.g. from {@link TrainConfigs}) replacing the checkpoint's head settings. */
+    public static TrainableGpt2 fromCheckpoint(LoadedCheckpoint ckpt, Gpt2Config config, Task task, int numLabels,
+                                               long seed, Parallel pool) {
+        TrainableGpt2 m = new TrainableGpt2(config, task, numLabels, pool);
         m.copyFrom(ckpt.weights());
         if (task != Task.CAUSAL_LM) {
             String w = task == Task.SEQUENCE_CLASSIFICATION ? "score.weight" : "classifier.weight";
