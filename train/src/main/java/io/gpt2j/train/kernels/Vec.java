@@ -1,7 +1,6 @@
 package io.gpt2j.train.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -41,7 +40,10 @@ public final class Vec {
         for (; i < upper; i += len) {
             acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        // reduceLanes(ADD) may sum in a different order interpreted and JIT-compiled, which made training runs
+        // differ in the last bits from run to run; a fixed lane order keeps every run bit-identical.
+        float s = 0f;
+        for (int l = 0; l < len; l++) s += acc.lane(l);
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
