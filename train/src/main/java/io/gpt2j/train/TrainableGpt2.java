@@ -33,7 +33,8 @@ public final class TrainableGpt2 {
     /**
      * A model with the checkpoint's body weights (any float dtype, converted to fp32) and the given head. A
      * classification head is taken from the checkpoint's {@code score.weight} / {@code classifier.*} when present,
-     * otherwise initialised as transformers does (normal(0, 0.02), zero bias) from {@code seed}.
+     * otherwise initialised as transformers does (normal(0, initializer_range or 0.02), zero bias) from {@code seed}
+     * (same distribution, not the same numbers: torch's generator is not reproduced).
      */
     public static TrainableGpt2 fromCheckpoint(LoadedCheckpoint ckpt, Task task, int numLabels, long seed, Parallel pool) {
         return fromCheckpoint(ckpt, ckpt.config(), task, numLabels, seed, pool);
@@ -53,8 +54,9 @@ public final class TrainableGpt2 {
                 if (task == Task.TOKEN_CLASSIFICATION && b != null) m.setParam("classifier.bias", b.toFloatArray());
             } else {
                 Random r = new Random(seed);
+                double std = config.extra().get("initializer_range") instanceof Number n ? n.doubleValue() : 0.02;
                 ParamLayout.Spec s = m.layout.get(w);
-                for (int i = 0; i < s.size(); i++) m.params[s.offset() + i] = (float) (r.nextGaussian() * 0.02);
+                for (int i = 0; i < s.size(); i++) m.params[s.offset() + i] = (float) (r.nextGaussian() * std);
             }
         }
         return m;
