@@ -66,6 +66,7 @@ public final class FinetuneCommand implements Runnable {
         @Option(names = "--seed", description = "default 42") long seed = 42;
         @Option(names = {"--logging_steps", "--logging-steps"}, description = "default 500") int loggingSteps = 500;
         @Option(names = "--threads", description = "kernel threads (default: all CPUs)") Integer threads;
+        @Option(names = "--no-dropout", description = "train without dropout (default: the config's embd/attn/resid_pdrop, as transformers' Trainer)") boolean noDropout;
 
         @Spec
         CommandSpec spec;
@@ -74,7 +75,7 @@ public final class FinetuneCommand implements Runnable {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             FineTuneOptions opt = new FineTuneOptions(numTrainEpochs, maxSteps, learningRate, batchSize, gradAccum,
-                    warmupSteps, warmupRatio, weightDecay, scheduler.toLowerCase(Locale.ROOT), maxGradNorm, maxSeqLength, seed, loggingSteps);
+                    warmupSteps, warmupRatio, weightDecay, scheduler.toLowerCase(Locale.ROOT), maxGradNorm, maxSeqLength, seed, loggingSteps, !noDropout);
             Path labelFile = labels != null ? labels : train.toAbsolutePath().getParent().resolve("labels.txt");
             List<String> given = Files.isRegularFile(labelFile)
                     ? Files.readAllLines(labelFile).stream().map(String::strip).filter(s -> !s.isEmpty()).toList() : List.of();

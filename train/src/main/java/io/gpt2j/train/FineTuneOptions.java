@@ -2,7 +2,8 @@ package io.gpt2j.train;
 
 /**
  * Fine-tuning hyper-parameters with the names Azure ML / transformers TrainingArguments use, and their defaults.
- * max_steps > 0 overrides num_train_epochs; warmup_steps > 0 overrides warmup_ratio.
+ * max_steps > 0 overrides num_train_epochs; warmup_steps > 0 overrides warmup_ratio. {@code dropout}: train with the
+ * config's dropout probabilities (transformers' Trainer does); false trains dropout-free.
  */
 public record FineTuneOptions(
         double numTrainEpochs,
@@ -17,7 +18,8 @@ public record FineTuneOptions(
         double maxGradNorm,
         int maxSeqLength,
         long seed,
-        int loggingSteps) {
+        int loggingSteps,
+        boolean dropout) {
 
     public FineTuneOptions {
         if (!(numTrainEpochs > 0) && maxSteps <= 0) throw new IllegalArgumentException("num_train_epochs must be > 0 (or set max_steps), got " + numTrainEpochs);
@@ -36,7 +38,7 @@ public record FineTuneOptions(
 
     /** transformers TrainingArguments defaults (3 epochs, lr 5e-5, batch 8, linear, max_grad_norm 1, seed 42, logging 500). */
     public static FineTuneOptions defaults() {
-        return new FineTuneOptions(3.0, -1, 5e-5, 8, 1, 0, 0.0, 0.0, "linear", 1.0, 128, 42, 500);
+        return new FineTuneOptions(3.0, -1, 5e-5, 8, 1, 0, 0.0, 0.0, "linear", 1.0, 128, 42, 500, true);
     }
 
     /** Optimizer steps per epoch, as transformers counts them: max(ceil(n / batch) / accumulation, 1). */

@@ -16,7 +16,7 @@ import java.util.Random;
 
 /**
  * The transformers Trainer loop for GPT2ForSequenceClassification: shuffled batches, gradient accumulation (loss
- * divided by the accumulation steps), global-norm clipping, AdamW with the Trainer's decay grouping, an LR
+ * divided by the accumulation steps), dropout from the config (train mode; evaluation without), global-norm clipping, AdamW with the Trainer's decay grouping, an LR
  * schedule; evaluation (accuracy, macro F1) and saving in Hugging Face layout. Owns one run; reports through a
  * {@link Listener}, never prints.
  */
@@ -53,8 +53,10 @@ public final class SequenceClassificationTrainer {
         int step = 0, epoch = 0;
         double logLoss = 0;
         int logCount = 0;
+        TrainableGpt2.Dropout drop = opt.dropout() ? TrainableGpt2.Dropout.fromConfig(model.config()) : TrainableGpt2.Dropout.NONE;
         while (step < total) {
             int[] order = permutation(n, new Random(opt.seed() + epoch));
+            model.train(drop, opt.seed() * 1_000_003L + epoch);
             model.zeroGrad();
             int inGroup = 0;
             for (int bi = 0; bi < usedBatches && step < total; bi++) {
@@ -97,7 +99,18 @@ public final class SequenceClassificationTrainer {
     public record Evaluation(int[] predictions, ClassificationMetrics metrics, double loss) {
     }
 
+    /** Evaluates in eval mode (no dropout); training mode, if any, is restored afterwards. */
     public Evaluation evaluate(TextClassificationData data) {
+        TrainableGpt2.Dropout was = model.dropout();
+        model.eval();
+        try {
+            return evaluateNoDropout(data);
+        } finally {
+            if (was.any()) model.train(was, opt.seed() ^ 0x5DEECE66DL);
+        }
+    }
+
+    private Evaluation evaluateNoDropout(TextClassificationData data) {
         int n = data.size(), bs = opt.perDeviceTrainBatchSize(), K = model.numLabels();
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;

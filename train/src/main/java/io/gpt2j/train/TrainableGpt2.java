@@ -27,6 +27,8 @@ public final class TrainableGpt2 {
     private final int wte, wpe, lnfW, lnfB, headW, headB;
     private final int[] ln1W, ln1B, attnW, attnB, projW, projB, ln2W, ln2B, fcW, fcB, mprojW, mprojB;
     private Activations acts;
+    private Dropout dropout = Dropout.NONE;
+    private java.util.SplittableRandom rng = new java.util.SplittableRandom(0);
     private Batch last;
     private float lastLoss = Float.NaN;
 
@@ -165,6 +167,55 @@ public final class TrainableGpt2 {
     public Task task() { return task; }
     public int numLabels() { return numLabels; }
 
+    /**
+     * Dropout probabilities of a GPT-2 in training mode (transformers: embd_pdrop, attn_pdrop, resid_pdrop, and the
+     * token classifier's classifier_dropout). Inverted dropout, as torch: kept values are scaled by 1/(1-p).
+     */
+    public record Dropout(float embd, float attn, float resid, float classifier) {
+        public static final Dropout NONE = new Dropout(0, 0, 0, 0);
+
+        public Dropout {
+            for (float p : new float[]{embd, attn, resid, classifier}) {
+                if (!(p >= 0 && p < 1)) throw new IllegalArgumentException("dropout probabilities must be in [0, 1), got " + p);
+            }
+        }
+
+        /** The config's values, with transformers' defaults (0.1) for fields the config.json does not set. */
+        public static Dropout fromConfig(Gpt2Config c) {
+            return new Dropout(prob(c, "embd_pdrop", 0.1), prob(c, "attn_pdrop", 0.1), prob(c, "resid_pdrop", 0.1),
+                    c.extra().get("classifier_dropout") instanceof Number n ? n.floatValue() : prob(c, "hidden_dropout", 0.1));
+        }
+
+        private static float prob(Gpt2Config c, String key, double dflt) {
+            return c.extra().get(key) instanceof Number n ? n.floatValue() : (float) dflt;
+        }
+
+        public boolean any() {
+            return embd > 0 || attn > 0 || resid > 0 || classifier > 0;
+        }
+    }
+
+    /** Training mode with dropout {@code d}, masks drawn from {@code seed} (same seed, same masks, same run). */
+    public void train(Dropout d, long seed) {
+        this.dropout = d;
+        this.rng = new java.util.SplittableRandom(seed);
+    }
+
+    /** Evaluation mode: no dropout (the default; the golden comparisons run this way). */
+    public void eval() {
+        this.dropout = Dropout.NONE;
+    }
+
+    public Dropout dropout() {
+        return dropout;
+    }
+
+    private float[] mask(float[] buf, int n, float p) {
+        float[] m = buf == null || buf.length != n ? new float[n] : buf;
+        TrainKernels.dropoutMask(m, n, p, rng);
+        return m;
+    }
+
     public void zeroGrad() {
         java.util.Arrays.fill(grads, 0f);
     }
@@ -196,17 +247,22 @@ public final class TrainableGpt2 {
         int N = B * T;
         float eps = config.layerNormEpsilon();
         TrainKernels.embeddingForward(a.encoded, batch.inputIds(), params, wte, params, wpe, B, T, C);
+        Dropout d = a.used = dropout;
+        if (d.embd() > 0) TrainKernels.applyMask(a.encoded, 0, a.dropE = mask(a.dropE, N * C, d.embd()), N * C);
         for (int l = 0; l < L; l++) {
             float[] res = l == 0 ? a.encoded : a.res3[l - 1];
             TrainKernels.layerNormForward(a.ln1[l], 0, a.ln1Mean[l], 0, a.ln1Rstd[l], 0, res, 0, params, ln1W[l], params, ln1B[l], N, C, eps);
             MatMulTrain.conv1dForward(pool, a.qkv[l], 0, a.ln1[l], 0, params, attnW[l], params, attnB[l], N, C, 3 * C);
-            TrainKernels.attentionForward(pool, a.atty[l], a.att[l], a.qkv[l], batch.attentionMask(), B, T, C, NH);
+            if (d.attn() > 0) a.dropAtt[l] = mask(a.dropAtt[l], B * NH * T * T, d.attn());
+            TrainKernels.attentionForward(pool, a.atty[l], a.att[l], a.qkv[l], batch.attentionMask(), d.attn() > 0 ? a.dropAtt[l] : null, B, T, C, NH);
             MatMulTrain.conv1dForward(pool, a.tmp, 0, a.atty[l], 0, params, projW[l], params, projB[l], N, C, C);
+            if (d.resid() > 0) TrainKernels.applyMask(a.tmp, 0, a.dropA[l] = mask(a.dropA[l], N * C, d.resid()), N * C);
             for (int i = 0; i < N * C; i++) a.res2[l][i] = res[i] + a.tmp[i];
             TrainKernels.layerNormForward(a.ln2[l], 0, a.ln2Mean[l], 0, a.ln2Rstd[l], 0, a.res2[l], 0, params, ln2W[l], params, ln2B[l], N, C, eps);
             MatMulTrain.conv1dForward(pool, a.fch[l], 0, a.ln2[l], 0, params, fcW[l], params, fcB[l], N, C, I);
             TrainKernels.geluForward(a.fchGelu[l], a.fch[l], N * I);
             MatMulTrain.conv1dForward(pool, a.tmp, 0, a.fchGelu[l], 0, params, mprojW[l], params, mprojB[l], N, I, C);
+            if (d.resid() > 0) TrainKernels.applyMask(a.tmp, 0, a.dropM[l] = mask(a.dropM[l], N * C, d.resid()), N * C);
             for (int i = 0; i < N * C; i++) a.res3[l][i] = a.res2[l][i] + a.tmp[i];
         }
         TrainKernels.layerNormForward(a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.res3[L - 1], 0, params, lnfW, params, lnfB, N, C, eps);
@@ -217,7 +273,14 @@ public final class TrainableGpt2 {
                 yield Heads.lmLoss(a.logits, a.dlogits, batch.labels(), B, T, V);
             }
             case TOKEN_CLASSIFICATION -> {
-                MatMulTrain.linearForward(pool, a.logits, 0, a.lnf, 0, params, headW, params, headB, N, C, numLabels);
+                float[] x = a.lnf;
+                if (d.classifier() > 0) {
+                    if (a.lnfDropped == null) a.lnfDropped = new float[N * C];
+                    System.arraycopy(a.lnf, 0, a.lnfDropped, 0, N * C);
+                    TrainKernels.applyMask(a.lnfDropped, 0, a.dropC = mask(a.dropC, N * C, d.classifier()), N * C);
+                    x = a.lnfDropped;
+                }
+                MatMulTrain.linearForward(pool, a.logits, 0, x, 0, params, headW, params, headB, N, C, numLabels);
                 yield Heads.tokenLoss(a.logits, a.dlogits, batch.labels(), N, numLabels);
             }
             case SEQUENCE_CLASSIFICATION -> {
@@ -246,7 +309,11 @@ public final class TrainableGpt2 {
         java.util.Arrays.fill(a.dlnf, 0f);
         switch (task) {
             case CAUSAL_LM -> MatMulTrain.linearBackward(pool, a.dlnf, 0, grads, wte, null, 0, a.dlogits, 0, a.lnf, 0, params, wte, N, C, V);
-            case TOKEN_CLASSIFICATION -> MatMulTrain.linearBackward(pool, a.dlnf, 0, grads, headW, grads, headB, a.dlogits, 0, a.lnf, 0, params, headW, N, C, numLabels);
+            case TOKEN_CLASSIFICATION -> {
+                boolean dropped = a.used.classifier() > 0;
+                MatMulTrain.linearBackward(pool, a.dlnf, 0, grads, headW, grads, headB, a.dlogits, 0, dropped ? a.lnfDropped : a.lnf, 0, params, headW, N, C, numLabels);
+                if (dropped) TrainKernels.applyMask(a.dlnf, 0, a.dropC, N * C);
+            }
             case SEQUENCE_CLASSIFICATION -> {
                 for (int b = 0; b < B; b++) {
                     int row = (b * T + a.pooled[b]) * C;
@@ -254,6 +321,7 @@ public final class TrainableGpt2 {
                 }
             }
         }
+        Dropout d = a.used;
         float[] dres = a.dres;
         java.util.Arrays.fill(dres, 0f);
         TrainKernels.layerNormBackward(dres, 0, grads, lnfW, grads, lnfB, a.dlnf, 0, a.res3[L - 1], 0, params, lnfW, a.lnfMean, 0, a.lnfRstd, 0, N, C);
@@ -261,7 +329,12 @@ public final class TrainableGpt2 {
             float[] res = l == 0 ? a.encoded : a.res3[l - 1];
             // MLP: dres is d(res3) = d(res2 via skip) = d(mlp out)
             java.util.Arrays.fill(a.dfchGelu, 0f);
-            MatMulTrain.conv1dBackward(pool, a.dfchGelu, 0, grads, mprojW[l], grads, mprojB[l], dres, 0, a.fchGelu[l], 0, params, mprojW[l], N, I, C);
+            float[] dmlp = dres;
+            if (d.resid() > 0) {
+                System.arraycopy(dres, 0, a.dtmp, 0, N * C);
+                TrainKernels.applyMask(dmlp = a.dtmp, 0, a.dropM[l], N * C);
+            }
+            MatMulTrain.conv1dBackward(pool, a.dfchGelu, 0, grads, mprojW[l], grads, mprojB[l], dmlp, 0, a.fchGelu[l], 0, params, mprojW[l], N, I, C);
             java.util.Arrays.fill(a.dfch, 0f);
             TrainKernels.geluBackward(a.dfch, a.fch[l], a.dfchGelu, N * I);
             java.util.Arrays.fill(a.dln, 0f);
@@ -269,13 +342,19 @@ public final class TrainableGpt2 {
             TrainKernels.layerNormBackward(dres, 0, grads, ln2W[l], grads, ln2B[l], a.dln, 0, a.res2[l], 0, params, ln2W[l], a.ln2Mean[l], 0, a.ln2Rstd[l], 0, N, C);
             // attention: dres is now d(res2) = d(res via skip) = d(attn out)
             java.util.Arrays.fill(a.datty, 0f);
-            MatMulTrain.conv1dBackward(pool, a.datty, 0, grads, projW[l], grads, projB[l], dres, 0, a.atty[l], 0, params, projW[l], N, C, C);
+            float[] dattn = dres;
+            if (d.resid() > 0) {
+                System.arraycopy(dres, 0, a.dtmp, 0, N * C);
+                TrainKernels.applyMask(dattn = a.dtmp, 0, a.dropA[l], N * C);
+            }
+            MatMulTrain.conv1dBackward(pool, a.datty, 0, grads, projW[l], grads, projB[l], dattn, 0, a.atty[l], 0, params, projW[l], N, C, C);
             java.util.Arrays.fill(a.dqkv, 0f);
-            TrainKernels.attentionBackward(pool, a.dqkv, a.dattScratch, a.datty, a.qkv[l], a.att[l], B, T, C, NH);
+            TrainKernels.attentionBackward(pool, a.dqkv, a.dattScratch, a.datty, a.qkv[l], a.att[l], d.attn() > 0 ? a.dropAtt[l] : null, B, T, C, NH);
             java.util.Arrays.fill(a.dln, 0f);
             MatMulTrain.conv1dBackward(pool, a.dln, 0, grads, attnW[l], grads, attnB[l], a.dqkv, 0, a.ln1[l], 0, params, attnW[l], N, C, 3 * C);
             TrainKernels.layerNormBackward(dres, 0, grads, ln1W[l], grads, ln1B[l], a.dln, 0, res, 0, params, ln1W[l], a.ln1Mean[l], 0, a.ln1Rstd[l], 0, N, C);
         }
+        if (d.embd() > 0) TrainKernels.applyMask(dres, 0, a.dropE, N * C);
         TrainKernels.embeddingBackward(grads, wte, grads, wpe, dres, last.inputIds(), B, T, C);
     }
 
@@ -286,6 +365,11 @@ public final class TrainableGpt2 {
         final float[][] ln1, ln1Mean, ln1Rstd, qkv, att, atty, res2, ln2, ln2Mean, ln2Rstd, fch, fchGelu, res3;
         final float[] dlnf, dres, dln, dqkv, datty, dfch, dfchGelu, dattScratch;
         final int[] pooled;
+        final float[] dtmp;
+        // dropout multipliers of the last forward (allocated on first use) and the probabilities they were drawn with
+        float[] dropE, dropC, lnfDropped;
+        final float[][] dropAtt, dropA, dropM;
+        Dropout used = Dropout.NONE;
 
         Activations(int B, int T) {
             this.B = B;
@@ -309,6 +393,10 @@ public final class TrainableGpt2 {
             datty = new float[N * C]; dfch = new float[N * I]; dfchGelu = new float[N * I];
             dattScratch = new float[B * NH * T];
             pooled = new int[B];
+            dtmp = new float[N * C];
+            dropAtt = new float[L][];
+            dropA = new float[L][];
+            dropM = new float[L][];
         }
     }
 }

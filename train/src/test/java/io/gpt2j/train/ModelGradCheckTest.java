@@ -24,8 +24,13 @@ class ModelGradCheckTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"lm", "single_label_classification", "regression", "multi_label_classification", "token"})
-    void analyticGradientMatchesCentralDifferences(String kind) {
+    @ValueSource(strings = {"lm", "single_label_classification", "regression", "multi_label_classification", "token",
+            "lm+dropout", "token+dropout"})
+    void analyticGradientMatchesCentralDifferences(String variant) {
+        // "+dropout": every dropout at 0.2, masks redrawn from the same seed before each forward so they stay fixed
+        boolean dropout = variant.endsWith("+dropout");
+        String kind = variant.replace("+dropout", "");
+        TrainableGpt2.Dropout drop = new TrainableGpt2.Dropout(0.2f, 0.2f, 0.2f, 0.2f);
         int V = 23, B = 2, T = 6;
         Gpt2Config base = Gpt2Config.of(V, 8, 8, 2, 2);
         Task task;
@@ -61,6 +66,7 @@ class ModelGradCheckTest {
         }
         Batch batch = new Batch(ids, mask, labels, targets, B, T);
         m.zeroGrad();
+        if (dropout) m.train(drop, 5);
         m.forward(batch);
         m.backward();
         float[] g = m.grads().clone();
@@ -70,16 +76,18 @@ class ModelGradCheckTest {
                 int i = s.offset() + r.nextInt(s.size());
                 float orig = p[i];
                 p[i] = (float) (orig + h);
+                if (dropout) m.train(drop, 5);
                 double fp = m.forward(batch);
                 p[i] = (float) (orig - h);
+                if (dropout) m.train(drop, 5);
                 double fm = m.forward(batch);
                 p[i] = orig;
                 double num = (fp - fm) / (2 * h);
                 double err = Math.abs(num - g[i]);
                 worst = Math.max(worst, err);
-                assertTrue(err <= 3e-3 * (1 + Math.abs(g[i])), kind + " " + s.name() + "[" + (i - s.offset()) + "]: numeric " + num + " analytic " + g[i]);
+                assertTrue(err <= 3e-3 * (1 + Math.abs(g[i])), variant + " "+ s.name() + "[" + (i - s.offset()) + "]: numeric " + num + " analytic " + g[i]);
             }
         }
-        System.out.printf("[fd model %s] %d tensors x 3 elements, max|numeric-analytic| %.2e%n", kind, m.layout().specs().size(), worst);
+        System.out.printf("[fd model %s] %d tensors x 3 elements, max|numeric-analytic| %.2e%n", variant, m.layout().specs().size(), worst);
     }
 }

@@ -26,7 +26,7 @@ class SequenceClassificationTrainerTest {
         Path ckptDir = TrainGolden.checkpoint("tiny-gpt2");
         List<String> names = Files.readAllLines(resource("labels.txt")).stream().filter(s -> !s.isBlank()).toList();
         Gpt2Tokenizer tok = Gpt2Tokenizer.fromDirectory(ckptDir);
-        FineTuneOptions opt = new FineTuneOptions(3, -1, 2e-3, 8, 2, 2, 0, 0.01, "linear", 1.0, 48, 7, 4);
+        FineTuneOptions opt = new FineTuneOptions(3, -1, 2e-3, 8, 2, 2, 0, 0.01, "linear", 1.0, 48, 7, 4, true);
         var trainRows = TextClassificationData.readJsonl(resource("train64.jsonl"), "text", "label");
         var train = TextClassificationData.encode(trainRows, TextClassificationData.labelNames(trainRows, names), tok, opt.maxSeqLength());
         var valRows = TextClassificationData.readJsonl(resource("validation32.jsonl"), "text", "label");

@@ -109,8 +109,9 @@ public final class TrainKernels {
      * causally hidden scores are replaced by FMIN, then {@code (1 - mask) * FMIN} is added (FMIN + FMIN = -inf).
      * Rows whose every visible key is masked therefore attend uniformly, exactly as transformers does.
      */
-    // out (B,T,C), att (B,NH,T,T) saved probabilities; qkv (B,T,3C) = [q | k | v], mask (B,T) of 0/1 or null
-    public static void attentionForward(Parallel pool, float[] out, float[] att, float[] qkv, int[] mask,
+    // out (B,T,C), att (B,NH,T,T) saved probabilities (before dropout); qkv (B,T,3C) = [q | k | v],
+    // mask (B,T) of 0/1 or null; drop (B,NH,T,T) dropout multipliers (0 or 1/(1-p)) on the probabilities, or null
+    public static void attentionForward(Parallel pool, float[] out, float[] att, float[] qkv, int[] mask, float[] drop,
                                         int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;
         float sqrtD = (float) Math.sqrt(hs);
@@ -139,16 +140,18 @@ public final class TrainKernels {
                     for (int t2 = 0; t2 < T; t2++) {
                         float p = att[a + t2] * inv;
                         att[a + t2] = p;
-                        if (p != 0f) Vec.axpy(out, o, qkv, (b * T + t2) * C3 + 2 * C + h * hs, p, hs);
+                        float pd = drop == null ? p : p * drop[a + t2];
+                        if (pd != 0f) Vec.axpy(out, o, qkv, (b * T + t2) * C3 + 2 * C + h * hs, pd, hs);
                     }
                 }
             }
         });
     }
 
-    // dqkv (B,T,3C) +=; dout (B,T,C), qkv (B,T,3C), att (B,NH,T,T) from the forward; datt scratch (B*NH*T)
+    // dqkv (B,T,3C) +=; dout (B,T,C), qkv (B,T,3C), att (B,NH,T,T) and drop (or null) as in the forward;
+    // datt scratch (B*NH*T)
     public static void attentionBackward(Parallel pool, float[] dqkv, float[] datt, float[] dout, float[] qkv,
-                                         float[] att, int B, int T, int C, int NH) {
+                                         float[] att, float[] drop, int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;
         float sqrtD = (float) Math.sqrt(hs);
         pool.forRange(B * NH, 1, (from, to) -> {
@@ -161,11 +164,12 @@ public final class TrainKernels {
                     double pdp = 0;
                     for (int t2 = 0; t2 < T; t2++) {
                         float p = att[a + t2];
+                        float m = drop == null ? 1f : drop[a + t2];
                         int v = (b * T + t2) * C3 + 2 * C + h * hs;
-                        float dp = Vec.dot(dout, d, qkv, v, hs);
+                        float dp = m == 0f ? 0f : Vec.dot(dout, d, qkv, v, hs) * m;
                         datt[scratch + t2] = dp;
                         pdp += (double) p * dp;
-                        if (p != 0f) Vec.axpy(dqkv, v, dout, d, p, hs);
+                        if (p * m != 0f) Vec.axpy(dqkv, v, dout, d, p * m, hs);
                     }
                     int q = (b * T + t) * C3 + h * hs;
                     // torch.where discards the gradient of causally replaced scores (t2 > t)
@@ -180,5 +184,16 @@ public final class TrainKernels {
                 }
             }
         });
+    }
+
+    /** Inverted dropout multipliers: 0 with probability p, else 1/(1-p) (torch's scaling). */
+    public static void dropoutMask(float[] mask, int n, float p, java.util.SplittableRandom rng) {
+        float keep = 1f / (1f - p);
+        for (int i = 0; i < n; i++) mask[i] = rng.nextFloat() < p ? 0f : keep;
+    }
+
+    // x (N) *= mask (N): the dropout forward in place, and its backward on the gradient
+    public static void applyMask(float[] x, int xOff, float[] mask, int n) {
+        for (int i = 0; i < n; i++) x[xOff + i] *= mask[i];
     }
 }

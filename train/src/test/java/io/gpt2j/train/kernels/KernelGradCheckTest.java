@@ -125,16 +125,24 @@ class KernelGradCheckTest {
         // still passes d/ds = 1 through that add, which fp32 finite differences cannot see (they measure 0).
         int[] mask = {1, 1, 1, 0, 0, 1, 0, 1, 1, 0};
         float[] out = new float[B * T * C], att = new float[B * NH * T * T];
-        Consumer<float[]> fwd = o -> TrainKernels.attentionForward(POOL, o, att, qkv, mask, B, T, C, NH);
+        Consumer<float[]> fwd = o -> TrainKernels.attentionForward(POOL, o, att, qkv, mask, null, B, T, C, NH);
         float[] dqkv = new float[qkv.length], scratch = new float[B * NH * T];
         fwd.accept(out);
-        TrainKernels.attentionBackward(POOL, dqkv, scratch, R, qkv, att, B, T, C, NH);
+        TrainKernels.attentionBackward(POOL, dqkv, scratch, R, qkv, att, null, B, T, C, NH);
         check("attention dqkv (mask)", qkv, dqkv, out, R, fwd);
-        Consumer<float[]> fwdNoMask = o -> TrainKernels.attentionForward(POOL, o, att, qkv, null, B, T, C, NH);
+        Consumer<float[]> fwdNoMask = o -> TrainKernels.attentionForward(POOL, o, att, qkv, null, null, B, T, C, NH);
         java.util.Arrays.fill(dqkv, 0f);
         fwdNoMask.accept(out);
-        TrainKernels.attentionBackward(POOL, dqkv, scratch, R, qkv, att, B, T, C, NH);
+        TrainKernels.attentionBackward(POOL, dqkv, scratch, R, qkv, att, null, B, T, C, NH);
         check("attention dqkv", qkv, dqkv, out, R, fwdNoMask);
+        // attention dropout with a fixed mask (0 or 1/(1-p), p = 0.3) on the probabilities
+        float[] drop = new float[B * NH * T * T];
+        TrainKernels.dropoutMask(drop, drop.length, 0.3f, new java.util.SplittableRandom(9));
+        Consumer<float[]> fwdDrop = o -> TrainKernels.attentionForward(POOL, o, att, qkv, mask, drop, B, T, C, NH);
+        java.util.Arrays.fill(dqkv, 0f);
+        fwdDrop.accept(out);
+        TrainKernels.attentionBackward(POOL, dqkv, scratch, R, qkv, att, drop, B, T, C, NH);
+        check("attention dqkv (drop)", qkv, dqkv, out, R, fwdDrop);
     }
 
     @Test
