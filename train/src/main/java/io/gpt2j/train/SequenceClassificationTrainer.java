@@ -48,7 +48,8 @@ public final class SequenceClassificationTrainer {
         LrSchedule sched = LrSchedule.of(opt.lrSchedulerType(), opt.warmup(total), total);
         AdamW adam = new AdamW(model.layout(), 0.9f, 0.999f, 1e-8f, (float) opt.weightDecay(), true);
         int batches = (n + bs - 1) / bs;
-        // like transformers' step count, micro-batches that do not fill a last accumulation group are skipped
+        // micro-batches that do not fill a last accumulation group are skipped (transformers folds them into the
+        // next epoch's first group instead); either way the optimizer step count is max(batches / ga, 1) per epoch
         int usedBatches = batches < ga ? batches : (batches / ga) * ga;
         int step = 0, epoch = 0;
         double logLoss = 0;
