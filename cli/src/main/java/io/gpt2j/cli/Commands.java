@@ -15,5 +15,6 @@ final class Commands {
         cl.addSubcommand("generate", GenerateCommand.commandLine());
         cl.addSubcommand(new ServeCommand());
         cl.addSubcommand(new BenchServerCommand());
+        cl.addSubcommand(new FinetuneCommand());
     }
 }
