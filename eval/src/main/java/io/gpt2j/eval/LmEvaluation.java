@@ -1,0 +1,178 @@
+package io.gpt2j.eval;
+
+import io.gpt2j.core.io.Json;
+import io.gpt2j.core.model.Gpt2;
+import io.gpt2j.core.model.Gpt2Config;
+import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs one language-modelling task of the GPT-2 paper on a data file and returns the report as a JSON-ready map
+ * (settings, metrics, counts, time, the paper's figure for the model size). Reads the data file; prints nothing.
+ */
+public final class LmEvaluation {
+    public static final List<String> TASKS = List.of("wikitext-2", "wikitext-103", "ptb", "lambada", "cbt-cn", "cbt-ne",
+            "enwik8", "text8", "1bw", "text");
+
+    /**
+     * @param maxLength window length, 0 = the model's n_positions
+     * @param stride    window stride, 0 = maxLength / 2 (the recipe's overlapping windows)
+     * @param batchSize windows / passages per forward, 0 = automatic (about 1 GB of logits)
+     */
+    public record Settings(String task, Path data, int maxLength, int stride, boolean detokenize, int batchSize) {
+        public Settings {
+            if (!TASKS.contains(task)) throw new IllegalArgumentException("unknown task '" + task + "'; expected one of " + TASKS);
+            if (maxLength < 0 || stride < 0 || batchSize < 0) throw new IllegalArgumentException("max-length, stride and batch size must be >= 0");
+        }
+    }
+
+    private LmEvaluation() {
+    }
+
+    public static Map<String, Object> run(Gpt2 model, Gpt2Tokenizer tokenizer, Settings s, Progress progress) {
+        Gpt2Config cfg = model.config();
+        int maxLength = s.maxLength() == 0 ? cfg.nPositions() : s.maxLength();
+        int stride = s.stride() == 0 ? Math.max(1, maxLength / 2) : s.stride();
+        int batch = s.batchSize() != 0 ? s.batchSize() : Perplexity.autoBatch(maxLength, cfg.vocabSize(), 1L << 30);
+        Detokenizer detok = s.detokenize() ? Detokenizers.forTask(s.task()) : Detokenizer.NONE;
+        Scorer scorer = new Scorer(model);
+
+        Map<String, Object> settings = new LinkedHashMap<>();
+        Map<String, Object> metrics = new LinkedHashMap<>();
+        Map<String, Object> counts = new LinkedHashMap<>();
+        Map<String, Object> time = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>();
+        settings.put("detokenize", s.detokenize());
+        settings.put("detokenizer", detok.name());
+        if (s.detokenize()) notes.add("de-tokenizer " + detok.name() + ": " + detok.invertibility());
+        settings.put("batch_size", batch);
+        settings.put("threads", model.pool().threads());
+
+        String raw = read(s.data());
+        switch (s.task()) {
+            case "lambada" -> {
+                List<Lambada.Example> ex = lambadaExamples(raw, s.data(), detok);
+                Lambada.Result r = new Lambada(scorer, tokenizer, batch).run(ex, progress);
+                metrics.put("accuracy", r.accuracy());
+                metrics.put("accuracy_stop_word_filtered", r.accuracyStopWordFiltered());
+                metrics.put("perplexity", r.perplexity());
+                metrics.put("token_perplexity", r.tokenPerplexity());
+                counts.put("examples", r.examples());
+                counts.put("correct", r.correct());
+                counts.put("correct_stop_word_filtered", r.correctFiltered());
+                counts.put("target_tokens", r.targetTokens());
+                time.put("seconds", r.seconds());
+                time.put("examples_per_second", r.examples() / r.seconds());
+                notes.add("accuracy: greedy over every token of ' '+last word (teacher-forced); perplexity: exp(mean last-word NLL)");
+                notes.add("stop-word filtered: at the word's first token, whole-stop-word tokens are banned (our list of "
+                        + Lambada.STOP_WORDS.size() + " words; the paper's filter is not published)");
+            }
+            case "cbt-cn", "cbt-ne" -> {
+                List<Cbt.Question> qs = Cbt.parse(raw);
+                Cbt.Result r = new Cbt(scorer, tokenizer, detok).run(qs, progress);
+                metrics.put("accuracy", r.accuracy());
+                counts.put("questions", r.questions());
+                counts.put("correct", r.correct());
+                time.put("seconds", r.seconds());
+            }
+            default -> {
+                settings.put("max_length", maxLength);
+                settings.put("stride", stride);
+                String text = detok.detokenize(raw);
+                int[] ids = tokenizer.encode(text);
+                Perplexity.Result r = new Perplexity(scorer, batch).run(ids, maxLength, stride, progress);
+                boolean eos = !s.task().equals("text") && !s.task().equals("enwik8") && !s.task().equals("text8");
+                long words = WordCount.count(raw, eos);
+                long bytes = text.getBytes(StandardCharsets.UTF_8).length;
+                metrics.put("recipe_mean_of_window_mean_nll", r.meanNll());
+                metrics.put("recipe_perplexity_unweighted_window_mean", r.ppl());
+                metrics.put("token_weighted_mean_nll", r.tokenWeightedMeanNll());
+                metrics.put("token_perplexity", r.tokenWeightedPpl());
+                metrics.put("word_perplexity", r.wordPerplexity(words));
+                metrics.put("bits_per_byte", r.bitsPerByte(bytes));
+                if (s.task().equals("text8")) metrics.put("bits_per_character", r.totalNll() / Math.log(2) / text.length());
+                counts.put("tokens", ids.length);
+                counts.put("scored_tokens", r.scoredTokens());
+                counts.put("windows", r.windows().size());
+                counts.put("words", words);
+                counts.put("words_include_eos_per_line", eos);
+                counts.put("bytes", bytes);
+                counts.put("characters", text.length());
+                counts.put("total_nll", r.totalNll());
+                time.put("seconds", r.seconds());
+                time.put("tokens_per_second", r.tokensPerSecond());
+                notes.add("word_perplexity = exp(total NLL / words of the original file" + (eos ? ", one <eos> per line" : "") + ")");
+                if (r.scoredTokens() < ids.length - 1) notes.add((ids.length - 1 - r.scoredTokens()) + " tokens are never scored (stride = max-length: each window's first token)");
+            }
+        }
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("model", Map.of("n_layer", cfg.nLayer(), "n_embd", cfg.nEmbd(), "n_positions", cfg.nPositions(),
+                "vocab_size", cfg.vocabSize(), "parameters", cfg.parameterCount()));
+        report.put("task", s.task());
+        report.put("data", s.data().toString());
+        report.put("settings", settings);
+        report.put("metrics", metrics);
+        report.put("counts", counts);
+        report.put("time", time);
+        String size = PaperTable.sizeOf(cfg.nLayer(), cfg.nEmbd());
+        Map<String, Object> paper = new LinkedHashMap<>();
+        paper.put("size", size);
+        for (String col : PaperTable.columnsOf(s.task())) {
+            paper.put(col, size == null ? null : PaperTable.value(size, col));
+        }
+        paper.put("ours", paperComparable(s.task(), metrics));
+        report.put("paper_table_3", paper);
+        report.put("notes", notes);
+        return report;
+    }
+
+    /** Our numbers in the paper's units for the task's columns (accuracy in %, perplexities, bits). */
+    public static Map<String, Object> paperComparable(String task, Map<String, Object> m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String col : PaperTable.columnsOf(task)) {
+            Object v = switch (col) {
+                case "LAMBADA (PPL)" -> m.get("perplexity");
+                case "LAMBADA (ACC)", "CBT-CN (ACC)", "CBT-NE (ACC)" -> 100 * ((Number) m.get("accuracy")).doubleValue();
+                case "enwik8 (BPB)" -> m.get("bits_per_byte");
+                case "text8 (BPC)" -> m.get("bits_per_character");
+                default -> m.get("word_perplexity");
+            };
+            out.put(col, v);
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Lambada.Example> lambadaExamples(String raw, Path data, Detokenizer detok) {
+        List<Lambada.Example> out = new ArrayList<>();
+        boolean jsonl = data.getFileName().toString().endsWith(".jsonl");
+        for (String line : raw.split("\n")) {
+            if (line.isBlank()) continue;
+            String text = jsonl ? (String) ((Map<String, Object>) Json.parse(line)).get("text") : detok.detokenize(line);
+            out.add(Lambada.Example.of(text));
+        }
+        return out;
+    }
+
+    static String read(Path p) {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.MalformedInputException e) {
+            try { // enwik8 is bytes: decode leniently (invalid sequences become U+FFFD)
+                return new String(Files.readAllBytes(p), StandardCharsets.UTF_8);
+            } catch (IOException e2) {
+                throw new UncheckedIOException(e2);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read data file " + p + ": " + e.getMessage(), e);
+        }
+    }
+}
