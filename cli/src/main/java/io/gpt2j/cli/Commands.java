@@ -13,5 +13,6 @@ final class Commands {
         cl.addSubcommand(new RandomCheckpointCommand());
         cl.addSubcommand(new BenchCommand());
         cl.addSubcommand("generate", GenerateCommand.commandLine());
+        cl.addSubcommand("evaluate", EvaluateCommand.commandLine());
     }
 }
