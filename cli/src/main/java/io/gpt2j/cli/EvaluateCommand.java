@@ -37,6 +37,7 @@ final class EvaluateCommand implements Runnable {
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new EvaluateCommand());
         cl.addSubcommand(new Lm());
+        cl.addSubcommand(new EvaluateGenerationCommand());
         return cl;
     }
 

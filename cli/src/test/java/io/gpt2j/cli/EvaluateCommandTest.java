@@ -64,4 +64,18 @@ class EvaluateCommandTest {
         assertEquals(1, r.code());
         assertTrue(r.err().contains("unknown task 'squad'"), r.err());
     }
+
+    @Test
+    void generationMetrics(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("g.jsonl");
+        Files.writeString(data, "{\"prediction\": \"police kill the gunman\", \"references\": [\"police killed the gunman\"]}\n"
+                + "{\"prediction\": \"the Eiffel Tower\", \"reference\": \"Eiffel Tower\"}\n");
+        Run r = run("evaluate", "generation", "--data", data.toString(), "--smoothing", "add-one");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> m = Json.parseObject(r.out().strip());
+        assertEquals(0.5, ((Number) m.get("exact_match")).doubleValue(), 1e-12);
+        // ROUGE-L F1: 0.75 (Lin 2004) and 0.8 (ROUGE keeps "the": P = 2/3, R = 1) -> mean 0.775
+        assertEquals(0.775, ((Number) m.get("rougeL_f1")).doubleValue(), 1e-12);
+        assertEquals(2L, m.get("examples"));
+    }
 }
