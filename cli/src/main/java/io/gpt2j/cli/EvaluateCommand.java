@@ -59,7 +59,7 @@ final class EvaluateCommand implements Runnable {
         int stride;
         @Option(names = "--detokenize", description = "apply the task's invertible de-tokenizer first")
         boolean detokenize;
-        @Option(names = "--batch-size", defaultValue = "0", description = "windows or passages per forward (0 = automatic, ~1 GB of logits)")
+        @Option(names = "--batch-size", defaultValue = "0", description = "windows or passages per forward (0 = automatic, ~256 MB of logits)")
         int batchSize;
         @Option(names = "--threads", description = "worker threads (default: all available processors)")
         Integer threads;

@@ -25,7 +25,7 @@ public final class LmEvaluation {
     /**
      * @param maxLength window length, 0 = the model's n_positions
      * @param stride    window stride, 0 = maxLength / 2 (the recipe's overlapping windows)
-     * @param batchSize windows / passages per forward, 0 = automatic (about 1 GB of logits)
+     * @param batchSize windows / passages per forward, 0 = automatic (about 256 MB of logits)
      */
     public record Settings(String task, Path data, int maxLength, int stride, boolean detokenize, int batchSize) {
         public Settings {
@@ -41,7 +41,10 @@ public final class LmEvaluation {
         Gpt2Config cfg = model.config();
         int maxLength = s.maxLength() == 0 ? cfg.nPositions() : s.maxLength();
         int stride = s.stride() == 0 ? Math.max(1, maxLength / 2) : s.stride();
-        int batch = s.batchSize() != 0 ? s.batchSize() : Perplexity.autoBatch(maxLength, cfg.vocabSize(), 1L << 30);
+        boolean passages = s.task().equals("lambada") || s.task().startsWith("cbt");
+        // about 256 MB of logits per forward; LAMBADA / CBT rows are short (a few hundred tokens)
+        int batch = s.batchSize() != 0 ? s.batchSize()
+                : Perplexity.autoBatch(passages ? Math.min(256, maxLength) : maxLength, cfg.vocabSize(), 256L << 20);
         Detokenizer detok = s.detokenize() ? Detokenizers.forTask(s.task()) : Detokenizer.NONE;
         Scorer scorer = new Scorer(model);
 

@@ -12,18 +12,18 @@ public final class ReportFormat {
     @SuppressWarnings("unchecked")
     public static String table(Map<String, Object> report) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-44s %s%n", "task", report.get("task")));
+        sb.append(String.format(Locale.ROOT, "%-50s %s%n", "task", report.get("task")));
         for (String section : List.of("metrics", "counts", "time")) {
             Map<String, Object> m = (Map<String, Object>) report.get(section);
             for (Map.Entry<String, Object> e : m.entrySet()) {
-                sb.append(String.format(Locale.ROOT, "%-44s %s%n", section + "." + e.getKey(), fmt(e.getValue())));
+                sb.append(String.format(Locale.ROOT, "%-50s %s%n", section + "." + e.getKey(), fmt(e.getValue())));
             }
         }
         Map<String, Object> paper = (Map<String, Object>) report.get("paper_table_3");
         Map<String, Object> ours = (Map<String, Object>) paper.get("ours");
         for (Map.Entry<String, Object> e : ours.entrySet()) {
             Object p = paper.get(e.getKey());
-            sb.append(String.format(Locale.ROOT, "%-44s %s   (paper, %s: %s)%n", "paper column " + e.getKey(), fmt(e.getValue()),
+            sb.append(String.format(Locale.ROOT, "%-50s %s   (paper, %s: %s)%n", "paper column " + e.getKey(), fmt(e.getValue()),
                     paper.get("size") == null ? "no matching size" : paper.get("size"), p == null ? "-" : fmt(p)));
         }
         return sb.toString();
