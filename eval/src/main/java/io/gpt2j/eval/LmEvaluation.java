@@ -112,6 +112,7 @@ public final class LmEvaluation {
                 counts.put("total_nll", r.totalNll());
                 time.put("seconds", r.seconds());
                 time.put("tokens_per_second", r.tokensPerSecond());
+                time.put("scored_tokens_per_second", r.scoredTokens() / r.seconds());
                 notes.add("word_perplexity = exp(total NLL / words of the original file" + (eos ? ", one <eos> per line" : "") + ")");
                 if (r.scoredTokens() < ids.length - 1) notes.add((ids.length - 1 - r.scoredTokens()) + " tokens are never scored (stride = max-length: each window's first token)");
             }

@@ -124,4 +124,18 @@ class TasksTest {
         String html = ReportFormat.html(List.of(rep));
         assertTrue(html.contains("<td>paper 762M</td><td>10.87</td><td>60.12</td>"), html);
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void characterLevelTasksReportBits(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("text8");
+        Files.writeString(f, "anarchism originated as a term of abuse first used against early working class radicals");
+        Map<String, Object> rep = LmEvaluation.run(gpt, tok, new LmEvaluation.Settings("text8", f, 16, 16, false, 0), Progress.NONE);
+        Map<String, Object> m = (Map<String, Object>) rep.get("metrics"), c = (Map<String, Object>) rep.get("counts");
+        double total = ((Number) c.get("total_nll")).doubleValue();
+        assertEquals(total / Math.log(2) / 87, (Double) m.get("bits_per_character"), 1e-12);
+        assertEquals(m.get("bits_per_byte"), m.get("bits_per_character")); // ASCII
+        assertEquals(false, c.get("words_include_eos_per_line"));
+        assertEquals(List.of("text8 (BPC)"), List.copyOf(((Map<String, Object>) ((Map<String, Object>) rep.get("paper_table_3")).get("ours")).keySet()));
+    }
 }
