@@ -79,9 +79,8 @@ public final class Perplexity {
                 seqs[b] = java.util.Arrays.copyOfRange(ids, w.begin(), w.end());
                 from[b] = w.firstTarget();
             }
-            final int base = i;
-            final int V = scorer.vocabSize();
-            scorer.score(seqs, from, (row, target, logits, off) -> sums[base + row] += Scorer.nll(logits, off, V, seqs[row][target]));
+            double[][] nll = scorer.nlls(seqs, from);
+            for (int b = 0; b < B; b++) for (double v : nll[b]) sums[i + b] += v;
             i = j;
             progress.update(i, plan.size());
         }

@@ -75,6 +75,35 @@ public final class Scorer {
         }
     }
 
+    /**
+     * Like {@link #score} but returns the NLL of every target (out[b][j - first target]), computed on the model's
+     * worker pool; each value is computed by one thread, so the result does not depend on the thread count.
+     */
+    public double[][] nlls(int[][] seqs, int[] from) {
+        int B = seqs.length;
+        double[][] out = new double[B][];
+        int[] first = new int[B], base = new int[B + 1];
+        for (int b = 0; b < B; b++) {
+            first[b] = Math.max(1, from[b]);
+            out[b] = new double[Math.max(0, seqs[b].length - first[b])];
+            base[b + 1] = base[b] + out[b].length;
+        }
+        int L = 0;
+        for (int[] s : seqs) L = Math.max(L, s.length);
+        final int maxLen = L;
+        score(seqs, from, (row, target, logits, off) -> { }); // forward only; logits stay in the buffer
+        model.pool().forRange(base[B], 16, (lo, hi) -> {
+            int b = 0;
+            for (int k = lo; k < hi; k++) {
+                while (k >= base[b + 1]) b++;
+                int j = first[b] + (k - base[b]);
+                int pad = maxLen - seqs[b].length;
+                out[b][k - base[b]] = nll(logits, ((b * maxLen) + pad + j - 1) * vocab, vocab, seqs[b][j]);
+            }
+        });
+        return out;
+    }
+
     /** Negative log-likelihood of {@code target} under softmax(logits[off .. off+n)), computed in double. */
     public static double nll(float[] logits, int off, int n, int target) {
         return logSumExp(logits, off, n) - logits[off + target];
