@@ -29,6 +29,18 @@ public final class PaperTable {
         ROWS = java.util.Collections.unmodifiableMap(m);
     }
 
+    /** A figure as printed in the paper (trailing zeros kept: "37.50", "88.0"). */
+    public static String printed(String row, String column) {
+        return PRINTED.get(row)[COLUMNS.indexOf(column)];
+    }
+
+    private static final Map<String, String[]> PRINTED = Map.of(
+            "SOTA (2019)", "99.8 59.23 85.7 82.3 39.14 46.54 0.99 1.08 18.3 21.8".split(" "),
+            "117M", "35.13 45.99 87.65 83.4 29.41 65.85 1.16 1.17 37.50 75.20".split(" "),
+            "345M", "15.60 55.48 92.35 87.1 22.76 47.33 1.01 1.06 26.37 55.72".split(" "),
+            "762M", "10.87 60.12 93.45 88.0 19.93 40.31 0.97 1.02 22.05 44.575".split(" "),
+            "1542M", "8.63 63.24 93.30 89.05 18.34 35.76 0.93 0.98 17.48 42.16".split(" "));
+
     /** The paper's name for a model of this shape (117M = gpt2, 345M = gpt2-medium, ...), or null. */
     public static String sizeOf(int nLayer, int nEmbd) {
         if (nLayer == 12 && nEmbd == 768) return "117M";

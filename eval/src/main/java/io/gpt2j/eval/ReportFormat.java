@@ -41,7 +41,7 @@ public final class ReportFormat {
         sb.append("</tr>\n");
         for (Map.Entry<String, double[]> row : PaperTable.ROWS.entrySet()) {
             sb.append("<tr><td>paper ").append(esc(row.getKey())).append("</td>");
-            for (double v : row.getValue()) sb.append("<td>").append(fmt(v)).append("</td>");
+            for (String c : PaperTable.COLUMNS) sb.append("<td>").append(PaperTable.printed(row.getKey(), c)).append("</td>");
             sb.append("</tr>\n");
         }
         for (Map<String, Object> r : reports) {

@@ -138,4 +138,15 @@ class TasksTest {
         assertEquals(false, c.get("words_include_eos_per_line"));
         assertEquals(List.of("text8 (BPC)"), List.copyOf(((Map<String, Object>) ((Map<String, Object>) rep.get("paper_table_3")).get("ours")).keySet()));
     }
+
+    @Test
+    void paperFiguresPrintedAndNumericAgree() {
+        for (String row : PaperTable.ROWS.keySet()) {
+            for (String col : PaperTable.COLUMNS) {
+                assertEquals(Double.parseDouble(PaperTable.printed(row, col)), PaperTable.value(row, col), 0.0, row + " " + col);
+            }
+        }
+        assertEquals("762M", PaperTable.sizeOf(36, 1280));
+        assertEquals(44.575, PaperTable.value("762M", "1BW (PPL)"));
+    }
 }
