@@ -48,94 +48,106 @@ public final class LmEvaluation {
         Detokenizer detok = s.detokenize() ? Detokenizers.forTask(s.task()) : Detokenizer.NONE;
         Scorer scorer = new Scorer(model);
 
-        Map<String, Object> settings = new LinkedHashMap<>();
-        Map<String, Object> metrics = new LinkedHashMap<>();
-        Map<String, Object> counts = new LinkedHashMap<>();
-        Map<String, Object> time = new LinkedHashMap<>();
-        List<String> notes = new ArrayList<>();
-        settings.put("detokenize", s.detokenize());
-        settings.put("detokenizer", detok.name());
-        if (s.detokenize()) notes.add("de-tokenizer " + detok.name() + ": " + detok.invertibility());
-        settings.put("batch_size", batch);
-        settings.put("threads", model.pool().threads());
-
+        Out o = new Out();
+        o.settings.put("detokenize", s.detokenize());
+        o.settings.put("detokenizer", detok.name());
+        if (s.detokenize()) o.notes.add("de-tokenizer " + detok.name() + ": " + detok.invertibility());
+        o.settings.put("batch_size", batch);
+        o.settings.put("threads", model.pool().threads());
         String raw = read(s.data());
         switch (s.task()) {
-            case "lambada" -> {
-                List<Lambada.Example> ex = lambadaExamples(raw, s.data(), detok);
-                Lambada.Result r = new Lambada(scorer, tokenizer, batch).run(ex, progress);
-                metrics.put("accuracy", r.accuracy());
-                metrics.put("accuracy_stop_word_filtered", r.accuracyStopWordFiltered());
-                metrics.put("perplexity", r.perplexity());
-                metrics.put("token_perplexity", r.tokenPerplexity());
-                counts.put("examples", r.examples());
-                counts.put("correct", r.correct());
-                counts.put("correct_stop_word_filtered", r.correctFiltered());
-                counts.put("target_tokens", r.targetTokens());
-                time.put("seconds", r.seconds());
-                time.put("examples_per_second", r.examples() / r.seconds());
-                notes.add("accuracy: greedy over every token of ' '+last word (teacher-forced); perplexity: exp(mean last-word NLL)");
-                notes.add("stop-word filtered: at the word's first token, whole-stop-word tokens are banned (our list of "
-                        + Lambada.STOP_WORDS.size() + " words; the paper's filter is not published)");
-            }
-            case "cbt-cn", "cbt-ne" -> {
-                List<Cbt.Question> qs = Cbt.parse(raw);
-                Cbt.Result r = new Cbt(scorer, tokenizer, detok).run(qs, progress);
-                metrics.put("accuracy", r.accuracy());
-                counts.put("questions", r.questions());
-                counts.put("correct", r.correct());
-                time.put("seconds", r.seconds());
-            }
-            default -> {
-                settings.put("max_length", maxLength);
-                settings.put("stride", stride);
-                String text = detok.detokenize(raw);
-                int[] ids = tokenizer.encode(text);
-                Perplexity.Result r = new Perplexity(scorer, batch).run(ids, maxLength, stride, progress);
-                boolean eos = !s.task().equals("text") && !s.task().equals("enwik8") && !s.task().equals("text8");
-                long words = WordCount.count(raw, eos);
-                long bytes = text.getBytes(StandardCharsets.UTF_8).length;
-                metrics.put("recipe_mean_of_window_mean_nll", r.meanNll());
-                metrics.put("recipe_perplexity_unweighted_window_mean", r.ppl());
-                metrics.put("token_weighted_mean_nll", r.tokenWeightedMeanNll());
-                metrics.put("token_perplexity", r.tokenWeightedPpl());
-                metrics.put("word_perplexity", r.wordPerplexity(words));
-                metrics.put("bits_per_byte", r.bitsPerByte(bytes));
-                if (s.task().equals("text8")) metrics.put("bits_per_character", r.totalNll() / Math.log(2) / text.length());
-                counts.put("tokens", ids.length);
-                counts.put("scored_tokens", r.scoredTokens());
-                counts.put("windows", r.windows().size());
-                counts.put("words", words);
-                counts.put("words_include_eos_per_line", eos);
-                counts.put("bytes", bytes);
-                counts.put("characters", text.length());
-                counts.put("total_nll", r.totalNll());
-                time.put("seconds", r.seconds());
-                time.put("tokens_per_second", r.tokensPerSecond());
-                time.put("scored_tokens_per_second", r.scoredTokens() / r.seconds());
-                notes.add("word_perplexity = exp(total NLL / words of the original file" + (eos ? ", one <eos> per line" : "") + ")");
-                if (r.scoredTokens() < ids.length - 1) notes.add((ids.length - 1 - r.scoredTokens()) + " tokens are never scored (stride = max-length: each window's first token)");
-            }
+            case "lambada" -> lambada(o, scorer, tokenizer, lambadaExamples(raw, s.data(), detok), batch, progress);
+            case "cbt-cn", "cbt-ne" -> cbt(o, scorer, tokenizer, detok, Cbt.parse(raw), progress);
+            default -> text(o, scorer, tokenizer, s.task(), raw, detok, maxLength, stride, batch, progress);
         }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("model", Map.of("n_layer", cfg.nLayer(), "n_embd", cfg.nEmbd(), "n_positions", cfg.nPositions(),
                 "vocab_size", cfg.vocabSize(), "parameters", cfg.parameterCount()));
         report.put("task", s.task());
         report.put("data", s.data().toString());
-        report.put("settings", settings);
-        report.put("metrics", metrics);
-        report.put("counts", counts);
-        report.put("time", time);
+        report.put("settings", o.settings);
+        report.put("metrics", o.metrics);
+        report.put("counts", o.counts);
+        report.put("time", o.time);
         String size = PaperTable.sizeOf(cfg.nLayer(), cfg.nEmbd());
         Map<String, Object> paper = new LinkedHashMap<>();
         paper.put("size", size);
         for (String col : PaperTable.columnsOf(s.task())) {
             paper.put(col, size == null ? null : PaperTable.value(size, col));
         }
-        paper.put("ours", paperComparable(s.task(), metrics));
+        paper.put("ours", paperComparable(s.task(), o.metrics));
         report.put("paper_table_3", paper);
-        report.put("notes", notes);
+        report.put("notes", o.notes);
         return report;
+    }
+
+    /** The report's sections, filled by one task. */
+    private static final class Out {
+        final Map<String, Object> settings = new LinkedHashMap<>(), metrics = new LinkedHashMap<>(),
+                counts = new LinkedHashMap<>(), time = new LinkedHashMap<>();
+        final List<String> notes = new ArrayList<>();
+    }
+
+    private static void lambada(Out o, Scorer scorer, Gpt2Tokenizer tokenizer, List<Lambada.Example> ex, int batch, Progress progress) {
+        Map<String, Object> metrics = o.metrics, counts = o.counts, time = o.time;
+        List<String> notes = o.notes;
+        Lambada.Result r = new Lambada(scorer, tokenizer, batch).run(ex, progress);
+        metrics.put("accuracy", r.accuracy());
+        metrics.put("accuracy_stop_word_filtered", r.accuracyStopWordFiltered());
+        metrics.put("perplexity", r.perplexity());
+        metrics.put("token_perplexity", r.tokenPerplexity());
+        counts.put("examples", r.examples());
+        counts.put("correct", r.correct());
+        counts.put("correct_stop_word_filtered", r.correctFiltered());
+        counts.put("target_tokens", r.targetTokens());
+        time.put("seconds", r.seconds());
+        time.put("examples_per_second", r.examples() / r.seconds());
+        notes.add("accuracy: greedy over every token of ' '+last word (teacher-forced); perplexity: exp(mean last-word NLL)");
+        notes.add("stop-word filtered: at the word's first token, whole-stop-word tokens are banned (our list of "
+                + Lambada.STOP_WORDS.size() + " words; the paper's filter is not published)");
+    }
+
+    private static void cbt(Out o, Scorer scorer, Gpt2Tokenizer tokenizer, Detokenizer detok, List<Cbt.Question> qs, Progress progress) {
+        Map<String, Object> metrics = o.metrics, counts = o.counts, time = o.time;
+        Cbt.Result r = new Cbt(scorer, tokenizer, detok).run(qs, progress);
+        metrics.put("accuracy", r.accuracy());
+        counts.put("questions", r.questions());
+        counts.put("correct", r.correct());
+        time.put("seconds", r.seconds());
+    }
+
+    private static void text(Out o, Scorer scorer, Gpt2Tokenizer tokenizer, String task, String raw, Detokenizer detok,
+                             int maxLength, int stride, int batch, Progress progress) {
+        Map<String, Object> settings = o.settings, metrics = o.metrics, counts = o.counts, time = o.time;
+        List<String> notes = o.notes;
+        settings.put("max_length", maxLength);
+        settings.put("stride", stride);
+        String text = detok.detokenize(raw);
+        int[] ids = tokenizer.encode(text);
+        Perplexity.Result r = new Perplexity(scorer, batch).run(ids, maxLength, stride, progress);
+        boolean eos = !task.equals("text") && !task.equals("enwik8") && !task.equals("text8");
+        long words = WordCount.count(raw, eos);
+        long bytes = text.getBytes(StandardCharsets.UTF_8).length;
+        metrics.put("recipe_mean_of_window_mean_nll", r.meanNll());
+        metrics.put("recipe_perplexity_unweighted_window_mean", r.ppl());
+        metrics.put("token_weighted_mean_nll", r.tokenWeightedMeanNll());
+        metrics.put("token_perplexity", r.tokenWeightedPpl());
+        metrics.put("word_perplexity", r.wordPerplexity(words));
+        metrics.put("bits_per_byte", r.bitsPerByte(bytes));
+        if (task.equals("text8")) metrics.put("bits_per_character", r.totalNll() / Math.log(2) / text.length());
+        counts.put("tokens", ids.length);
+        counts.put("scored_tokens", r.scoredTokens());
+        counts.put("windows", r.windows().size());
+        counts.put("words", words);
+        counts.put("words_include_eos_per_line", eos);
+        counts.put("bytes", bytes);
+        counts.put("characters", text.length());
+        counts.put("total_nll", r.totalNll());
+        time.put("seconds", r.seconds());
+        time.put("tokens_per_second", r.tokensPerSecond());
+        time.put("scored_tokens_per_second", r.scoredTokens() / r.seconds());
+        notes.add("word_perplexity = exp(total NLL / words of the original file" + (eos ? ", one <eos> per line" : "") + ")");
+        if (r.scoredTokens() < ids.length - 1) notes.add((ids.length - 1 - r.scoredTokens()) + " tokens are never scored (stride = max-length: each window's first token)");
     }
 
     /** Our numbers in the paper's units for the task's columns (accuracy in %, perplexities, bits). */
