@@ -69,10 +69,12 @@ final class EvaluateCommand implements Runnable {
         Path reportHtml;
         @Option(names = "--quiet", description = "no progress on stderr")
         boolean quiet;
+        @Option(names = "--windows", description = "include every window's begin/end/trg_len/n_scored/nll in the JSON (perplexity tasks)")
+        boolean windows;
 
         @Override
         public Integer call() throws IOException {
-            LmEvaluation.Settings s = new LmEvaluation.Settings(task, data, maxLength, stride, detokenize, batchSize);
+            LmEvaluation.Settings s = new LmEvaluation.Settings(task, data, maxLength, stride, detokenize, batchSize, windows);
             if (!Files.isRegularFile(data)) throw new IllegalArgumentException("--data " + data + " is not a file");
             int th = threads == null ? Parallel.defaultThreads() : threads;
             PrintWriter err = spec.commandLine().getErr();

@@ -34,7 +34,7 @@ class EvaluateCommandTest {
     void textPerplexityReportMatchesGolden(@TempDir Path tmp) throws Exception {
         Path html = tmp.resolve("r.html");
         Run r = run("evaluate", "lm", "--model", MODEL, "--task", "text", "--data", GOLDEN.resolve("texts/perplexity_shared.txt").toString(),
-                "--stride", "64", "--threads", "1", "--report-html", html.toString());
+                "--stride", "64", "--threads", "1", "--windows", "--report-html", html.toString());
         assertEquals(0, r.code(), r.err());
         Map<String, Object> rep = Json.parseObject(r.out().strip());
         Map<String, Object> m = (Map<String, Object>) rep.get("metrics");
@@ -42,6 +42,11 @@ class EvaluateCommandTest {
         assertEquals(94446.9296875, ((Number) m.get("recipe_perplexity_unweighted_window_mean")).doubleValue(), 94446.93 * 2e-5);
         assertEquals(93884.53547068126, ((Number) m.get("token_perplexity")).doubleValue(), 93884.54 * 2e-5);
         assertEquals(1994L, ((Map<String, Object>) rep.get("counts")).get("tokens"));
+        java.util.List<Object> ws = (java.util.List<Object>) rep.get("windows");
+        assertEquals(31, ws.size());
+        Map<String, Object> w0 = (Map<String, Object>) ws.get(0);
+        assertEquals(127L, w0.get("n_scored"));
+        assertEquals(11.476062774658203, ((Number) w0.get("nll")).doubleValue(), 11.48 * 1e-5); // perplexity.json window 0
         assertTrue(r.err().contains("metrics.token_perplexity"), r.err());
         assertTrue(Files.readString(html).contains("paper 1542M"));
     }

@@ -26,8 +26,14 @@ public final class LmEvaluation {
      * @param maxLength window length, 0 = the model's n_positions
      * @param stride    window stride, 0 = maxLength / 2 (the recipe's overlapping windows)
      * @param batchSize windows / passages per forward, 0 = automatic (about 256 MB of logits)
+     * @param includeWindows add every window (begin, end, trg_len, n_scored, nll: perplexity.json's keys) to the report
      */
-    public record Settings(String task, Path data, int maxLength, int stride, boolean detokenize, int batchSize) {
+    public record Settings(String task, Path data, int maxLength, int stride, boolean detokenize, int batchSize,
+                           boolean includeWindows) {
+        public Settings(String task, Path data, int maxLength, int stride, boolean detokenize, int batchSize) {
+            this(task, data, maxLength, stride, detokenize, batchSize, false);
+        }
+
         public Settings {
             if (!TASKS.contains(task)) throw new IllegalArgumentException("unknown task '" + task + "'; expected one of " + TASKS);
             if (maxLength < 0 || stride < 0 || batchSize < 0) throw new IllegalArgumentException("max-length, stride and batch size must be >= 0");
@@ -58,7 +64,7 @@ public final class LmEvaluation {
         switch (s.task()) {
             case "lambada" -> lambada(o, scorer, tokenizer, lambadaExamples(raw, s.data(), detok), batch, progress);
             case "cbt-cn", "cbt-ne" -> cbt(o, scorer, tokenizer, detok, Cbt.parse(raw), progress);
-            default -> text(o, scorer, tokenizer, s.task(), raw, detok, maxLength, stride, batch, progress);
+            default -> text(o, scorer, tokenizer, s.task(), raw, detok, maxLength, stride, batch, progress, s.includeWindows());
         }
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("model", Map.of("n_layer", cfg.nLayer(), "n_embd", cfg.nEmbd(), "n_positions", cfg.nPositions(),
@@ -78,6 +84,7 @@ public final class LmEvaluation {
         paper.put("ours", paperComparable(s.task(), o.metrics));
         report.put("paper_table_3", paper);
         report.put("notes", o.notes);
+        if (o.windows != null) report.put("windows", o.windows);
         return report;
     }
 
@@ -86,6 +93,7 @@ public final class LmEvaluation {
         final Map<String, Object> settings = new LinkedHashMap<>(), metrics = new LinkedHashMap<>(),
                 counts = new LinkedHashMap<>(), time = new LinkedHashMap<>();
         final List<String> notes = new ArrayList<>();
+        List<Object> windows;
     }
 
     private static void lambada(Out o, Scorer scorer, Gpt2Tokenizer tokenizer, List<Lambada.Example> ex, int batch, Progress progress) {
@@ -117,7 +125,7 @@ public final class LmEvaluation {
     }
 
     private static void text(Out o, Scorer scorer, Gpt2Tokenizer tokenizer, String task, String raw, Detokenizer detok,
-                             int maxLength, int stride, int batch, Progress progress) {
+                             int maxLength, int stride, int batch, Progress progress, boolean includeWindows) {
         Map<String, Object> settings = o.settings, metrics = o.metrics, counts = o.counts, time = o.time;
         List<String> notes = o.notes;
         settings.put("max_length", maxLength);
@@ -147,6 +155,19 @@ public final class LmEvaluation {
         time.put("tokens_per_second", r.tokensPerSecond());
         time.put("scored_tokens_per_second", r.scoredTokens() / r.seconds());
         notes.add("word_perplexity = exp(total NLL / words of the original file" + (eos ? ", one <eos> per line" : "") + ")");
+        if (includeWindows) {
+            List<Object> ws = new ArrayList<>();
+            for (Perplexity.WindowNll w : r.windows()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("begin", w.begin());
+                m.put("end", w.end());
+                m.put("trg_len", w.trgLen());
+                m.put("n_scored", w.nScored());
+                m.put("nll", w.nll());
+                ws.add(m);
+            }
+            o.windows = ws;
+        }
         if (r.scoredTokens() < ids.length - 1) notes.add((ids.length - 1 - r.scoredTokens()) + " tokens are never scored (stride = max-length: each window's first token)");
     }
 
