@@ -16,5 +16,6 @@ final class Commands {
         cl.addSubcommand(new ServeCommand());
         cl.addSubcommand(new BenchServerCommand());
         cl.addSubcommand(new FinetuneCommand());
+        cl.addSubcommand("evaluate", EvaluateCommand.commandLine());
     }
 }
