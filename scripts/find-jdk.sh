@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the home of a JDK 25 or newer: $JAVA_HOME if it qualifies, else /usr/lib/jvm/*25*.
-# Sourced by ./gpt2j and ./test; exits non-zero with one readable line when none is found.
+# Sourced by ./gpt2j; exits non-zero with one readable line when none is found.
 gpt2j_java_major() {
   "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | head -n1
 }

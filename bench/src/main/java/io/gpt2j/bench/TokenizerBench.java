@@ -20,7 +20,6 @@ import java.util.function.ToLongFunction;
  * that both produce identical ids. Measures and reports; prints nothing itself except from {@link #main}.
  */
 public final class TokenizerBench {
-    public static final Path DEFAULT_TEXT = Path.of("/work/shared/data/corpus/tinyshakespeare/input.txt");
 
     /**
      * @param minMb  repeat the text (joined by "\n") until it has at least this many MB of UTF-8; 0 = as is
@@ -68,7 +67,7 @@ public final class TokenizerBench {
         speeds.add(time("jtokkit r50k_base", "whole text", o, bytes, () -> jt.encodeOrdinary(text).size()));
         speeds.add(time("gpt2j", "line by line", o, bytes, () -> sum(lines, s -> ours.encodeOrdinary(s).length)));
         speeds.add(time("jtokkit r50k_base", "line by line", o, bytes, () -> sum(lines, s -> jt.encodeOrdinary(s).size())));
-        String name = (o.text() == null ? DEFAULT_TEXT : o.text()).toString();
+        String name = String.valueOf(o.text());
         return new Result(name, bytes, a.length, mismatch == null, mismatch, (t1 - t0) / 1e6, (t2 - t1) / 1e6, speeds,
                 Runtime.version() + " " + System.getProperty("java.vm.name"));
     }
@@ -124,7 +123,8 @@ public final class TokenizerBench {
     }
 
     static String loadText(Path file, double minMb) {
-        Path f = file == null ? DEFAULT_TEXT : file;
+        if (file == null) throw new IllegalArgumentException("no benchmark text given (--text FILE), e.g. tinyshakespeare's input.txt");
+        Path f = file;
         String t;
         try {
             t = Files.readString(f, StandardCharsets.UTF_8);

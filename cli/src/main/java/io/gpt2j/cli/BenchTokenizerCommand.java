@@ -18,8 +18,9 @@ public final class BenchTokenizerCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "tokenizer directory (GPT-2 vocabulary)")
     Path model;
 
-    @Option(names = "--text", paramLabel = "FILE", description = "UTF-8 text (default: ${DEFAULT-VALUE})")
-    Path text = TokenizerBench.DEFAULT_TEXT;
+    @Option(names = "--text", required = true, paramLabel = "FILE",
+            description = "UTF-8 text to encode, e.g. tinyshakespeare's input.txt (the docs' figures use it)")
+    Path text;
 
     @Option(names = "--min-mb", paramLabel = "MB", description = "repeat the text until it has at least MB megabytes (default: as is)")
     double minMb;

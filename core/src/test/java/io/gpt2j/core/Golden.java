@@ -17,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Test access to the golden reference data under testdata/ (copied from ../shared/golden), with a minimal,
+ * Test access to the golden reference data under testdata/ (a committed copy of the golden set), with a minimal,
  * independent safetensors reader so golden files are not read through the code under test.
  */
 public final class Golden {
