@@ -104,4 +104,16 @@ class GenerateCommandTest {
         assertEquals(1, overflow.code());
         assertTrue(overflow.err().contains("128"), overflow.err());
     }
+
+    @Test
+    void helpListsEveryGenerationFieldWithItsDefault() {
+        Run r0 = run("generate", "--help");
+        assertEquals(0, r0.code());
+        Run r = new Run(0, r0.out().replaceAll("\\s+", " "), r0.err()); // help text wraps lines
+        for (String field : io.gpt2j.generate.GenerationConfig.fieldNames()) {
+            assertTrue(r.out().contains("--" + field.replace('_', '-')), "missing flag for " + field);
+        }
+        assertTrue(r.out().contains("top_k (default: 50)"), r.out());
+        assertTrue(r.out().contains("max_length (default: 20 (counts the prompt))"), r.out());
+    }
 }
