@@ -24,8 +24,11 @@ public final class Predictions {
     public record Tagged(List<Tagging.Word> words, List<Tagging.WordTag> tags, List<Tagging.Entity> entities, int tokens, boolean truncated) {
     }
 
-    /** Texts to token ids: {@code encode(text)}, an empty text becomes [eos] (as fine-tuning does), cut to n_positions. */
-    public static List<int[]> encode(Classifier c, List<String> texts, Function<String, int[]> encode) {
+    /**
+     * Texts to token ids: {@code encode(text)}, an empty text becomes [eos] (as fine-tuning does), cut to n_positions;
+     * {@code truncated[i]} (when not null) tells whether text i was cut.
+     */
+    public static List<int[]> encode(Classifier c, List<String> texts, Function<String, int[]> encode, boolean[] truncated) {
         int max = c.model().config().nPositions(), eos = c.model().config().eosTokenId();
         List<int[]> out = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
@@ -34,6 +37,7 @@ public final class Predictions {
                 if (eos < 0) throw new IllegalArgumentException("text " + i + " is empty and the model has no eos token to stand in for it");
                 ids = new int[]{eos};
             }
+            if (truncated != null) truncated[i] = ids.length > max;
             out.add(ids.length > max ? java.util.Arrays.copyOf(ids, max) : ids);
         }
         return out;
@@ -44,10 +48,11 @@ public final class Predictions {
         if (h.kind() != ClassificationHead.Kind.SEQUENCE_CLASSIFICATION) {
             throw new IllegalArgumentException("the model is a " + h.kind().architecture() + ": it tags tokens, it does not classify texts");
         }
-        List<int[]> ids = encode(c, texts, encode);
+        boolean[] cut = new boolean[texts.size()];
+        List<int[]> ids = encode(c, texts, encode, cut);
         List<float[]> logits = c.logits(ids);
         List<Prediction> out = new ArrayList<>();
-        int k = h.numLabels(), max = c.model().config().nPositions();
+        int k = h.numLabels();
         for (int i = 0; i < texts.size(); i++) {
             float[] l = logits.get(i), s = h.scores(l, 0);
             int best = ClassificationHead.argmax(s, 0, k);
@@ -57,8 +62,7 @@ public final class Predictions {
             } else {
                 labels.add(h.labels().get(best));
             }
-            boolean cut = ids.get(i).length == max && encode.apply(texts.get(i)).length > max;
-            out.add(new Prediction(h.labels().get(best), best, List.copyOf(labels), s, l, ids.get(i).length, cut));
+            out.add(new Prediction(h.labels().get(best), best, List.copyOf(labels), s, l, ids.get(i).length, cut[i]));
         }
         return out;
     }
