@@ -17,5 +17,7 @@ final class Commands {
         cl.addSubcommand(new BenchServerCommand());
         cl.addSubcommand(new FinetuneCommand());
         cl.addSubcommand("evaluate", EvaluateCommand.commandLine());
+        cl.addSubcommand(new ClassifyCommand());
+        cl.addSubcommand(new TagCommand());
     }
 }

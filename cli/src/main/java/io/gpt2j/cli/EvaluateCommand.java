@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code gpt2j evaluate ...}: wiring for the eval module (language-modelling benchmarks, generation metrics). */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-        description = "Evaluate a checkpoint: language-modelling benchmarks of the GPT-2 paper, generation metrics.")
+        description = "Evaluate a checkpoint: language-modelling benchmarks of the GPT-2 paper, generation metrics, fine-tuned classifiers.")
 final class EvaluateCommand implements Runnable {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -38,6 +38,8 @@ final class EvaluateCommand implements Runnable {
         CommandLine cl = new CommandLine(new EvaluateCommand());
         cl.addSubcommand(new Lm());
         cl.addSubcommand(new EvaluateGenerationCommand());
+        cl.addSubcommand(new EvaluateClassificationCommand.Text());
+        cl.addSubcommand(new EvaluateClassificationCommand.Tokens());
         return cl;
     }
 

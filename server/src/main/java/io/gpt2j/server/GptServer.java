@@ -63,7 +63,10 @@ public final class GptServer implements AutoCloseable {
             r.get("/playground", ctx -> ctx.contentType("text/html; charset=utf-8").result(resource("playground.html")));
             r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
             r.post("/score", ctx -> json(ctx, scoring.score(body(ctx))));
-            r.post("/v1/completions", ctx -> openai.completions(ctx, body(ctx)));
+            r.post("/v1/completions", ctx -> {
+                service.host().requireGeneration("POST /v1/completions");
+                openai.completions(ctx, body(ctx));
+            });
             r.get("/v1/models", ctx -> json(ctx, openai.models()));
             r.get("/model-card", ctx -> json(ctx, openai.modelCard()));
             r.post("/tokenize", ctx -> json(ctx, openai.tokenize(body(ctx))));

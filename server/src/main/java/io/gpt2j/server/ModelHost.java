@@ -2,7 +2,9 @@ package io.gpt2j.server;
 
 import io.gpt2j.core.kernels.Parallel;
 import io.gpt2j.core.load.HfCheckpoint;
+import io.gpt2j.core.load.HfHeads;
 import io.gpt2j.core.load.LoadedCheckpoint;
+import io.gpt2j.core.model.Classifier;
 import io.gpt2j.core.model.Gpt2;
 import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
 import io.gpt2j.generate.GeneratedSequence;
@@ -28,6 +30,7 @@ public final class ModelHost implements AutoCloseable {
     private final Scheduler scheduler;
     private final String name;
     private final String modelCard;
+    private final Classifier classifier;
 
     private ModelHost(LoadedCheckpoint checkpoint, Parallel pool, Gpt2Tokenizer tokenizer, String name,
                       ServerSettings settings) {
@@ -37,6 +40,7 @@ public final class ModelHost implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.name = name;
         this.scheduler = new Scheduler(model, settings.maxBatchTokens(), settings.batchWindowMicros());
+        this.classifier = HfHeads.hasHead(checkpoint) ? new Classifier(model, HfHeads.read(checkpoint)) : null;
         Path readme = checkpoint.dir().resolve("README.md");
         String card = null;
         try {
@@ -71,6 +75,20 @@ public final class ModelHost implements AutoCloseable {
 
     public Scheduler scheduler() {
         return scheduler;
+    }
+
+    /** The classification head's runner when the checkpoint is a GPT2For{Sequence,Token}Classification, else null. */
+    public Classifier classifier() {
+        return classifier;
+    }
+
+    /** 400 for generation routes when the model is a classifier (its head is not a language-model head). */
+    void requireGeneration(String route) {
+        if (classifier != null) {
+            throw new ApiError(400, "not_a_generation_model", "the loaded model " + name + " is a "
+                    + classifier.head().kind().architecture() + " without a language-model head: " + route
+                    + " is not available; use POST /score for its labels");
+        }
     }
 
     /** generation_config.json of the checkpoint: the defaults every request overrides. */

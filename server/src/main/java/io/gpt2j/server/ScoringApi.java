@@ -22,8 +22,38 @@ final class ScoringApi {
         this.service = service;
     }
 
-    /** The three accepted request shapes and the response each one gets. */
+    /** A parsed request: the inputs, the parameters, and whether the flat (input_data + params) form was used. */
+    private record Request(List<String> inputs, Map<String, Object> params, boolean flat) {
+    }
+
+    /** The three accepted request shapes and the response each one gets (labels for a classification model). */
     Object score(JsonNode body) {
+        Request req = parse(body);
+        if (service.host().classifier() != null) return Classification.score(service, req.inputs(), req.params());
+        List<String> inputs = req.inputs();
+        Map<String, Object> params = req.params();
+        boolean flat = req.flat();
+        checkPipelineParameters(params);
+        boolean full = PipelineText.returnFullText(params);
+        GenerationConfig config = service.config(PipelineText.generationParameters(params));
+        List<int[]> ids = new ArrayList<>();
+        for (String s : inputs) ids.add(service.encode(s));
+        List<List<GeneratedSequence>> results = service.run(ids, config, (GenerationListener) null);
+        List<Object> out = new ArrayList<>();
+        for (int p = 0; p < inputs.size(); p++) {
+            List<Object> seqs = new ArrayList<>();
+            for (GeneratedSequence g : results.get(p)) {
+                String text = PipelineText.generatedText(inputs.get(p), ids.get(p), g.fullIds(), full,
+                        service.host().tokenizer()::decode);
+                if (flat) out.add(text);
+                else seqs.add(Map.of("generated_text", text));
+            }
+            if (!flat) out.add(seqs);
+        }
+        return out;
+    }
+
+    private Request parse(JsonNode body) {
         List<String> inputs;
         Map<String, Object> params;
         boolean flat;
@@ -56,24 +86,7 @@ final class ScoringApi {
         } else {
             throw ApiError.badRequest("missing_field", "the request needs \"inputs\" (with \"parameters\") or \"input_data\"");
         }
-        checkPipelineParameters(params);
-        boolean full = PipelineText.returnFullText(params);
-        GenerationConfig config = service.config(PipelineText.generationParameters(params));
-        List<int[]> ids = new ArrayList<>();
-        for (String s : inputs) ids.add(service.encode(s));
-        List<List<GeneratedSequence>> results = service.run(ids, config, (GenerationListener) null);
-        List<Object> out = new ArrayList<>();
-        for (int p = 0; p < inputs.size(); p++) {
-            List<Object> seqs = new ArrayList<>();
-            for (GeneratedSequence g : results.get(p)) {
-                String text = PipelineText.generatedText(inputs.get(p), ids.get(p), g.fullIds(), full,
-                        service.host().tokenizer()::decode);
-                if (flat) out.add(text);
-                else seqs.add(Map.of("generated_text", text));
-            }
-            if (!flat) out.add(seqs);
-        }
-        return out;
+        return new Request(inputs, params, flat);
     }
 
     /** Pipeline-only parameters other than return_full_text are accepted only where they change nothing. */

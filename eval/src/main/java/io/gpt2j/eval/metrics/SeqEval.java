@@ -62,6 +62,25 @@ public final class SeqEval {
         return new Result(prec, rec, prec + rec == 0 ? 0 : 2 * prec * rec / (prec + rec), g.size(), p.size(), correct);
     }
 
+    /** {@link #evaluate} restricted to each entity type that occurs in the gold or predicted tags, by type name. */
+    public static java.util.SortedMap<String, Result> perType(List<List<String>> gold, List<List<String>> predicted, Mode mode) {
+        evaluate(gold, predicted, mode); // validates the shapes
+        List<Entity> g = entities(gold, mode), p = entities(predicted, mode);
+        java.util.SortedMap<String, Result> out = new java.util.TreeMap<>();
+        java.util.TreeSet<String> types = new java.util.TreeSet<>();
+        for (Entity e : g) types.add(e.type());
+        for (Entity e : p) types.add(e.type());
+        for (String t : types) {
+            Set<Entity> gs = new HashSet<>();
+            long gn = 0, pn = 0, correct = 0;
+            for (Entity e : g) if (e.type().equals(t)) { gs.add(e); gn++; }
+            for (Entity e : p) if (e.type().equals(t)) { pn++; if (gs.contains(e)) correct++; }
+            double prec = pn == 0 ? 0 : (double) correct / pn, rec = gn == 0 ? 0 : (double) correct / gn;
+            out.put(t, new Result(prec, rec, prec + rec == 0 ? 0 : 2 * prec * rec / (prec + rec), gn, pn, correct));
+        }
+        return out;
+    }
+
     /** Token-level accuracy (every tag, O included), as seqeval's accuracy_score. */
     public static double accuracy(List<List<String>> gold, List<List<String>> predicted) {
         long ok = 0, n = 0;
