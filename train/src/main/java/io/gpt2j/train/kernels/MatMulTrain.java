@@ -34,18 +34,21 @@ public final class MatMulTrain {
         });
     }
 
-    // dinp (N,C) +=, dw (C,OC) +=, dbias (OC) += (null to skip); dout (N,OC), inp (N,C), w (C,OC)
+    // dinp (N,C) +=, dw (C,OC) +=, dbias (OC) += (each null to skip: frozen weights, no input gradient needed);
+    // dout (N,OC), inp (N,C), w (C,OC)
     public static void conv1dBackward(Parallel pool, float[] dinp, int dinpOff, float[] dw, int dwOff,
                                       float[] dbias, int dbOff, float[] dout, int doutOff,
                                       float[] inp, int inpOff, float[] w, int wOff, int N, int C, int OC) {
-        pool.forRange(N, grain(C * OC), (from, to) -> {
-            for (int n = from; n < to; n++) {
-                for (int c = 0; c < C; c++) {
-                    dinp[dinpOff + n * C + c] += Vec.dot(dout, doutOff + n * OC, w, wOff + c * OC, OC);
+        if (dinp != null) {
+            pool.forRange(N, grain(C * OC), (from, to) -> {
+                for (int n = from; n < to; n++) {
+                    for (int c = 0; c < C; c++) {
+                        dinp[dinpOff + n * C + c] += Vec.dot(dout, doutOff + n * OC, w, wOff + c * OC, OC);
+                    }
                 }
-            }
-        });
-        pool.forRange(C, grain(N * OC), (from, to) -> {
+            });
+        }
+        if (dw != null) pool.forRange(C, grain(N * OC), (from, to) -> {
             for (int c = from; c < to; c++) {
                 for (int n = 0; n < N; n++) {
                     float x = inp[inpOff + n * C + c];
@@ -71,7 +74,7 @@ public final class MatMulTrain {
         });
     }
 
-    // dinp (N,C) +=, dw (OC,C) +=, dbias (OC) += (null to skip); dout (N,OC), inp (N,C), w (OC,C)
+    // dinp (N,C) +=, dw (OC,C) +=, dbias (OC) += (dw and dbias null to skip); dout (N,OC), inp (N,C), w (OC,C)
     public static void linearBackward(Parallel pool, float[] dinp, int dinpOff, float[] dw, int dwOff,
                                       float[] dbias, int dbOff, float[] dout, int doutOff,
                                       float[] inp, int inpOff, float[] w, int wOff, int N, int C, int OC) {
@@ -90,7 +93,7 @@ public final class MatMulTrain {
                 }
             }
         });
-        pool.forRange(OC, grain(N * C), (from, to) -> {
+        if (dw != null) pool.forRange(OC, grain(N * C), (from, to) -> {
             for (int o = from; o < to; o++) {
                 float db = 0f;
                 for (int n = 0; n < N; n++) {
