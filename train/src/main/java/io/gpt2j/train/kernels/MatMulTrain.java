@@ -13,6 +13,10 @@ public final class MatMulTrain {
     }
 
     private static final int BLOCK = 256;
+    /** Rows of x per register-tiled pass over W in the forward: 32 rows of up to 5120 floats stay in L2 beside a W panel. */
+    private static final int ROWS = 32;
+    /** Rows of W per pass of the input-gradient dots: a 32 x OC block of W stays in L2 while every row of dout visits it. */
+    private static final int WROWS = 32;
 
     private static int grain(int work) {
         return Math.max(1, 32768 / Math.max(1, work));
@@ -22,6 +26,16 @@ public final class MatMulTrain {
     public static void conv1dForward(Parallel pool, float[] out, int outOff, float[] inp, int inpOff,
                                      float[] w, int wOff, float[] bias, int bOff, int N, int C, int OC) {
         pool.forRange(N, grain(C * OC), (from, to) -> {
+            if (!Vec.SCALAR) {
+                for (int n = from; n < to; n++) {
+                    if (bias != null) System.arraycopy(bias, bOff, out, outOff + n * OC, OC);
+                    else java.util.Arrays.fill(out, outOff + n * OC, outOff + (n + 1) * OC, 0f);
+                }
+                for (int r = from; r < to; r += ROWS) {
+                    MatTiles.axpyRows(out, outOff, inp, inpOff, C, 1, w, wOff, r, Math.min(to, r + ROWS), C, OC);
+                }
+                return;
+            }
             for (int n = from; n < to; n++) {
                 int o = outOff + n * OC;
                 if (bias != null) System.arraycopy(bias, bOff, out, o, OC);
@@ -41,6 +55,12 @@ public final class MatMulTrain {
                                       float[] inp, int inpOff, float[] w, int wOff, int N, int C, int OC) {
         if (dinp != null) {
             pool.forRange(N, grain(C * OC), (from, to) -> {
+                if (!Vec.SCALAR) {
+                    for (int c = 0; c < C; c += WROWS) {
+                        MatTiles.dotRows(dinp, dinpOff, C, dout, doutOff, w, wOff, from, to, c, Math.min(C, c + WROWS), OC);
+                    }
+                    return;
+                }
                 for (int n = from; n < to; n++) {
                     for (int c = 0; c < C; c++) {
                         dinp[dinpOff + n * C + c] += Vec.dot(dout, doutOff + n * OC, w, wOff + c * OC, OC);
@@ -49,6 +69,10 @@ public final class MatMulTrain {
             });
         }
         if (dw != null) pool.forRange(C, grain(N * OC), (from, to) -> {
+            if (!Vec.SCALAR) {
+                MatTiles.axpyRows(dw, dwOff, inp, inpOff, 1, C, dout, doutOff, from, to, N, OC);
+                return;
+            }
             for (int c = from; c < to; c++) {
                 for (int n = 0; n < N; n++) {
                     float x = inp[inpOff + n * C + c];
