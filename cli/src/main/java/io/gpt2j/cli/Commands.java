@@ -16,6 +16,7 @@ final class Commands {
         cl.addSubcommand(new ServeCommand());
         cl.addSubcommand(new BenchServerCommand());
         cl.addSubcommand(new FinetuneCommand());
+        cl.addSubcommand(new BenchTrainCommand());
         cl.addSubcommand("evaluate", EvaluateCommand.commandLine());
         cl.addSubcommand(new ClassifyCommand());
         cl.addSubcommand(new TagCommand());

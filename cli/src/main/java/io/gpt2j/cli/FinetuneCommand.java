@@ -7,6 +7,8 @@ import io.gpt2j.core.model.Gpt2Config;
 import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
 import io.gpt2j.train.ClassificationMetrics;
 import io.gpt2j.train.FineTuneOptions;
+import io.gpt2j.train.LoraAdapter;
+import io.gpt2j.train.LoraConfig;
 import io.gpt2j.train.SequenceClassificationTrainer;
 import io.gpt2j.train.Task;
 import io.gpt2j.train.TextClassificationData;
@@ -67,6 +69,12 @@ public final class FinetuneCommand implements Runnable {
         @Option(names = {"--logging_steps", "--logging-steps"}, description = "default 500") int loggingSteps = 500;
         @Option(names = "--threads", description = "kernel threads (default: all CPUs)") Integer threads;
         @Option(names = "--no-dropout", description = "train without dropout (default: the config's embd/attn/resid_pdrop, as transformers' Trainer)") boolean noDropout;
+        @Option(names = {"--apply_lora", "--apply-lora"}, arity = "0..1", description = "train LoRA adapters with the GPT-2 weights frozen (default false)") boolean applyLora;
+        @Option(names = {"--lora_r", "--lora-r"}, description = "LoRA rank (default 8)") int loraR = 8;
+        @Option(names = {"--lora_alpha", "--lora-alpha"}, description = "LoRA alpha; updates are scaled by alpha / r (default 128)") double loraAlpha = 128;
+        @Option(names = {"--lora_dropout", "--lora-dropout"}, description = "dropout on the LoRA input path (default 0.0)") double loraDropout = 0;
+        @Option(names = {"--lora_target_modules", "--lora-target-modules"}, split = ",", defaultValue = "c_attn", description = "c_attn, c_proj, c_fc (default c_attn)") List<String> loraTargets;
+        @Option(names = {"--save_lora_adapter", "--save-lora-adapter"}, description = "save a PEFT adapter (adapter_config.json + adapter_model.safetensors) instead of merging LoRA into the weights") boolean saveAdapter;
 
         @Spec
         CommandSpec spec;
@@ -93,9 +101,11 @@ public final class FinetuneCommand implements Runnable {
                 var trainData = TextClassificationData.encode(trainRows, names, tok, maxSeqLength);
                 var valData = validation == null ? null
                         : TextClassificationData.encode(TextClassificationData.readJsonl(validation, textColumn, labelColumn), names, tok, maxSeqLength);
-                TrainableGpt2 m = TrainableGpt2.fromCheckpoint(ckpt, cfg, Task.SEQUENCE_CLASSIFICATION, names.size(), seed, pool);
+                LoraConfig lora = applyLora ? new LoraConfig(loraR, loraAlpha, loraDropout, loraTargets) : null;
+                TrainableGpt2 m = TrainableGpt2.fromCheckpoint(ckpt, cfg, Task.SEQUENCE_CLASSIFICATION, names.size(), seed, pool, lora);
                 SequenceClassificationTrainer trainer = new SequenceClassificationTrainer(m, opt);
-                out.printf("fine-tuning %s: %d examples, %d labels %s, %d optimizer steps%n", model, trainData.size(), names.size(), names, opt.totalSteps(trainData.size()));
+                out.printf("fine-tuning %s: %d examples, %d labels %s, %d optimizer steps, %,d trainable parameters%s%n", model, trainData.size(), names.size(), names,
+                        opt.totalSteps(trainData.size()), m.trainableCount(), lora == null ? "" : " (LoRA " + lora + ")");
                 Map<String, Object> results = new LinkedHashMap<>();
                 long t0 = System.nanoTime();
                 trainer.train(trainData, valData, new SequenceClassificationTrainer.Listener() {
@@ -115,7 +125,8 @@ public final class FinetuneCommand implements Runnable {
                     }
                 });
                 results.put("train_runtime_s", (System.nanoTime() - t0) / 1e9);
-                SequenceClassificationTrainer.save(m, output, model, results);
+                if (lora != null && saveAdapter) LoraAdapter.save(m, output, model.toString());
+                else SequenceClassificationTrainer.save(m, output, model, results);
                 out.printf("saved %s%n", output);
             }
             return 0;

@@ -4,16 +4,32 @@ package io.gpt2j.train;
  * torch.optim.AdamW (amsgrad=false, maximize=false), step for step as torch's single-tensor implementation, over
  * the flat parameter buffer. Owns the moments and the step count of one training run.
  * Weight decay applies to all parameters, or (HF Trainer's default grouping) to all but biases and LayerNorm weights.
+ * Only the parameters from layout offset {@code trainableFrom} on are updated (LoRA: the frozen GPT-2 weights come
+ * first); moments exist for those only, and the gradient array is indexed from there.
  */
 public final class AdamW {
     private final ParamLayout layout;
     private final float beta1, beta2, eps, weightDecay;
     private final boolean[] decay;
+    private final int from;
     private final float[] m, v;
     private int step;
 
     /** @param hfTrainerGrouping true: no decay for biases and LayerNorm weights (transformers Trainer); false: torch's single group */
     public AdamW(ParamLayout layout, float beta1, float beta2, float eps, float weightDecay, boolean hfTrainerGrouping) {
+        this(layout, 0, beta1, beta2, eps, weightDecay, hfTrainerGrouping);
+    }
+
+    /** Updates only parameters at layout offsets >= {@code trainableFrom}, e.g. {@link TrainableGpt2#trainableFrom()}. */
+    public AdamW(ParamLayout layout, int trainableFrom, float beta1, float beta2, float eps, float weightDecay,
+                 boolean hfTrainerGrouping) {
+        if (trainableFrom < 0 || trainableFrom > layout.total()) {
+            throw new IllegalArgumentException("trainableFrom " + trainableFrom + " outside [0, " + layout.total() + "]");
+        }
+        boolean boundary = trainableFrom == layout.total();
+        for (ParamLayout.Spec s : layout.specs()) boundary |= s.offset() == trainableFrom;
+        if (!boundary) throw new IllegalArgumentException("trainableFrom " + trainableFrom + " is not the start of a parameter");
+        this.from = trainableFrom;
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
             throw new IllegalArgumentException("AdamW betas must be in [0, 1), got (" + beta1 + ", " + beta2 + ")");
         }
@@ -25,8 +41,8 @@ public final class AdamW {
         this.weightDecay = weightDecay;
         this.decay = new boolean[layout.specs().size()];
         for (int i = 0; i < decay.length; i++) decay[i] = !hfTrainerGrouping || decaysInHfTrainer(layout.specs().get(i).name());
-        this.m = new float[layout.total()];
-        this.v = new float[layout.total()];
+        this.m = new float[layout.total() - trainableFrom];
+        this.v = new float[layout.total() - trainableFrom];
     }
 
     /** transformers Trainer.get_decay_parameter_names for GPT-2: everything except biases and LayerNorm weights. */
@@ -36,8 +52,14 @@ public final class AdamW {
         return !(leaf.endsWith("ln_1") || leaf.endsWith("ln_2") || leaf.endsWith("ln_f"));
     }
 
-    /** One optimizer step with learning rate {@code lr}; the step count advances even when lr is 0 (as torch). */
+    /**
+     * One optimizer step with learning rate {@code lr}; the step count advances even when lr is 0 (as torch).
+     * {@code grads[i - trainableFrom]} is the gradient of {@code params[i]}.
+     */
     public void step(float[] params, float[] grads, double lr) {
+        if (grads.length != m.length) {
+            throw new IllegalArgumentException("AdamW: " + grads.length + " gradients for " + m.length + " trainable parameters");
+        }
         step++;
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
@@ -47,13 +69,15 @@ public final class AdamW {
         int k = 0;
         for (ParamLayout.Spec s : layout.specs()) {
             float shrink = (float) (1 - lr * (decay[k++] ? weightDecay : 0));
+            if (s.offset() < from) continue;
             for (int i = s.offset(), end = s.offset() + s.size(); i < end; i++) {
-                float g = grads[i];
+                int j = i - from;
+                float g = grads[j];
                 params[i] *= shrink;
-                m[i] = m[i] * b1 + ob1 * g;
-                v[i] = v[i] * b2 + ob2 * g * g;
-                float denom = (float) Math.sqrt(v[i]) / bc2Sqrt + eps;
-                params[i] += -stepSize * m[i] / denom;
+                m[j] = m[j] * b1 + ob1 * g;
+                v[j] = v[j] * b2 + ob2 * g * g;
+                float denom = (float) Math.sqrt(v[j]) / bc2Sqrt + eps;
+                params[i] += -stepSize * m[j] / denom;
             }
         }
     }
@@ -62,7 +86,7 @@ public final class AdamW {
         return step;
     }
 
-    /** exp_avg (first moment), flat, same layout as the parameters. */
+    /** exp_avg (first moment), flat, same layout as the trainable parameters (index i - trainableFrom). */
     public float[] expAvg() {
         return m;
     }

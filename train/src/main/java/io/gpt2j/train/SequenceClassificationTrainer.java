@@ -1,6 +1,5 @@
 package io.gpt2j.train;
 
-import io.gpt2j.core.io.DType;
 import io.gpt2j.core.io.SafeTensorsWriter;
 import io.gpt2j.core.load.HfConfig;
 import io.gpt2j.core.model.Gpt2Config;
@@ -46,7 +45,7 @@ public final class SequenceClassificationTrainer {
         int n = train.size(), bs = opt.perDeviceTrainBatchSize(), ga = opt.gradientAccumulationSteps();
         int total = opt.totalSteps(n);
         LrSchedule sched = LrSchedule.of(opt.lrSchedulerType(), opt.warmup(total), total);
-        AdamW adam = new AdamW(model.layout(), 0.9f, 0.999f, 1e-8f, (float) opt.weightDecay(), true);
+        AdamW adam = new AdamW(model.layout(), model.trainableFrom(), 0.9f, 0.999f, 1e-8f, (float) opt.weightDecay(), true);
         int batches = (n + bs - 1) / bs;
         // micro-batches that do not fill a last accumulation group are skipped (transformers folds them into the
         // next epoch's first group instead); either way the optimizer step count is max(batches / ga, 1) per epoch
@@ -103,11 +102,12 @@ public final class SequenceClassificationTrainer {
     /** Evaluates in eval mode (no dropout); training mode, if any, is restored afterwards. */
     public Evaluation evaluate(TextClassificationData data) {
         TrainableGpt2.Dropout was = model.dropout();
+        boolean wasTraining = model.training();
         model.eval();
         try {
             return evaluateNoDropout(data);
         } finally {
-            if (was.any()) model.train(was, opt.seed() ^ 0x5DEECE66DL);
+            if (wasTraining) model.train(was, opt.seed() ^ 0x5DEECE66DL);
         }
     }
 
@@ -153,10 +153,7 @@ public final class SequenceClassificationTrainer {
             Gpt2Config c = model.config();
             Files.writeString(out.resolve("config.json"), HfConfig.pretty(HfConfig.toJson(c, "float32")));
             SafeTensorsWriter w = new SafeTensorsWriter().metadata("format", "pt");
-            float[] p = model.params();
-            for (ParamLayout.Spec s : model.layout().specs()) {
-                w.addFloats(s.name(), DType.F32, s.shape(), java.util.Arrays.copyOfRange(p, s.offset(), s.offset() + s.size()));
-            }
+            LoraAdapter.addMergedModel(w, model); // LoRA updates merged into the weights; plain parameters otherwise
             w.write(out.resolve("model.safetensors"));
             for (String f : List.of("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json",
                     "added_tokens.json", "tokenizer.json", "encoder.json", "vocab.bpe")) {

@@ -13,6 +13,8 @@ import java.util.Random;
  * GPT-2 in training mode, fp32: one flat parameter buffer and a gradient buffer of the same layout, a forward that
  * saves its activations and a backward that mirrors it and accumulates into the gradients. Dropout is not
  * implemented (transformers with all dropouts 0). Owns its buffers; not thread-safe (one per training run).
+ * With LoRA ({@link LoraConfig}) the GPT-2 weights are frozen: the gradient buffer covers only the trainable tail of
+ * the layout (the head, then every lora_A / lora_B), starting at {@link #trainableFrom()}.
  */
 public final class TrainableGpt2 {
     private final Gpt2Config config;
@@ -21,6 +23,10 @@ public final class TrainableGpt2 {
     private final ParamLayout layout = new ParamLayout();
     private final float[] params;
     private final float[] grads;
+    private final Lora lora;
+    /** Layout offset of the first trainable parameter: grads[i - gradBase] is the gradient of params[i]. */
+    private final int gradBase;
+    private boolean training;
     private final Parallel pool;
     private final int V, maxT, C, L, NH, I;
     // parameter offsets
@@ -45,7 +51,16 @@ public final class TrainableGpt2 {
     /** As above, with {@code config} (e.g. from {@link TrainConfigs}) replacing the checkpoint's head settings. */
     public static TrainableGpt2 fromCheckpoint(LoadedCheckpoint ckpt, Gpt2Config config, Task task, int numLabels,
                                                long seed, Parallel pool) {
-        TrainableGpt2 m = new TrainableGpt2(config, task, numLabels, pool);
+        return fromCheckpoint(ckpt, config, task, numLabels, seed, pool, null);
+    }
+
+    /**
+     * As above, with LoRA adapters when {@code lora} is not null: the checkpoint's weights frozen, A initialised as
+     * PEFT does from {@code seed}, B zero (so the model starts out equal to the checkpoint).
+     */
+    public static TrainableGpt2 fromCheckpoint(LoadedCheckpoint ckpt, Gpt2Config config, Task task, int numLabels,
+                                               long seed, Parallel pool, LoraConfig lora) {
+        TrainableGpt2 m = new TrainableGpt2(config, task, numLabels, lora, seed, pool);
         m.copyFrom(ckpt.weights());
         if (task != Task.CAUSAL_LM) {
             String w = task == Task.SEQUENCE_CLASSIFICATION ? "score.weight" : "classifier.weight";
@@ -65,6 +80,11 @@ public final class TrainableGpt2 {
     }
 
     public TrainableGpt2(Gpt2Config config, Task task, int numLabels, Parallel pool) {
+        this(config, task, numLabels, null, 0, pool);
+    }
+
+    /** A zero-initialised model; with {@code lora} non-null, LoRA A initialised from {@code loraSeed}, B zero. */
+    public TrainableGpt2(Gpt2Config config, Task task, int numLabels, LoraConfig lora, long loraSeed, Parallel pool) {
         if (!"gelu_new".equals(config.activationFunction()) && !"gelu_pytorch_tanh".equals(config.activationFunction())) {
             throw new IllegalArgumentException("training supports activation gelu_new only, the config has '" + config.activationFunction() + "'");
         }
@@ -112,8 +132,12 @@ public final class TrainableGpt2 {
             }
             default -> { headW = -1; headB = -1; }
         }
+        int base = layout.total();
+        this.lora = lora == null ? null : new Lora(lora, layout, L, C, I);
+        gradBase = lora == null ? 0 : headW >= 0 ? headW : base;
         params = new float[layout.total()];
-        grads = new float[layout.total()];
+        grads = new float[layout.total() - gradBase];
+        if (this.lora != null) this.lora.init(params, loraSeed);
     }
 
     private void copyFrom(Gpt2Weights w) {
@@ -157,11 +181,52 @@ public final class TrainableGpt2 {
     /** A copy of one parameter's gradient. */
     public float[] grad(String name) {
         ParamLayout.Spec s = layout.get(name);
-        return java.util.Arrays.copyOfRange(grads, s.offset(), s.offset() + s.size());
+        if (s.offset() < gradBase) throw new IllegalArgumentException("parameter '" + name + "' is frozen (LoRA): it has no gradient");
+        return java.util.Arrays.copyOfRange(grads, s.offset() - gradBase, s.offset() - gradBase + s.size());
     }
 
     public float[] params() { return params; }
+
+    /** Gradients of the trainable parameters: grads()[i - trainableFrom()] belongs to params()[i]. */
     public float[] grads() { return grads; }
+
+    /** Layout offset of the first trainable parameter: 0 without LoRA; with LoRA the head (if any) and the adapters follow it. */
+    public int trainableFrom() { return gradBase; }
+
+    /** Number of trainable parameters (what the optimizer keeps two moments for). */
+    public int trainableCount() { return grads.length; }
+
+    /** The LoRA settings, or null for full fine-tuning. */
+    public LoraConfig loraConfig() { return lora == null ? null : lora.config; }
+
+    /** The transformers model's own parameters: the layout without lora_A / lora_B (what a merged save writes). */
+    public java.util.List<ParamLayout.Spec> modelSpecs() {
+        return layout.specs().stream().filter(s -> !s.name().contains(".lora_")).toList();
+    }
+
+    /**
+     * A copy of one model parameter with the LoRA update merged in (PEFT's merge with fan_in_fan_out: W [in,out] +=
+     * scale * (B @ A)^T); the plain values for parameters that no adapter touches.
+     */
+    public float[] mergedParam(String name) {
+        float[] w = param(name);
+        Lora.Target t = loraTarget(name);
+        if (t != null) {
+            float[] bt = new float[lora.R * t.out];
+            io.gpt2j.train.kernels.LoraKernels.transpose(bt, params, t.b, t.out, lora.R);
+            LoraAdapter.addDelta(w, 0, 0, w.length, params, t.a, bt, t.in, t.out, lora.R, lora.scale);
+        }
+        return w;
+    }
+
+    Lora.Target loraTarget(String weightName) {
+        if (lora == null || !weightName.endsWith(".weight")) return null;
+        String module = weightName.substring(0, weightName.length() - ".weight".length());
+        for (Lora.Target t : lora.all) if (t.module.equals(module)) return t;
+        return null;
+    }
+
+    Lora lora() { return lora; }
     public ParamLayout layout() { return layout; }
     public Gpt2Config config() { return config; }
     public Task task() { return task; }
@@ -197,12 +262,14 @@ public final class TrainableGpt2 {
 
     /** Training mode with dropout {@code d}, masks drawn from {@code seed} (same seed, same masks, same run). */
     public void train(Dropout d, long seed) {
+        this.training = true;
         this.dropout = d;
         this.rng = new java.util.SplittableRandom(seed);
     }
 
     /** Evaluation mode: no dropout (the default; the golden comparisons run this way). */
     public void eval() {
+        this.training = false;
         this.dropout = Dropout.NONE;
     }
 
@@ -214,6 +281,11 @@ public final class TrainableGpt2 {
         float[] m = buf == null || buf.length != n ? new float[n] : buf;
         TrainKernels.dropoutMask(m, n, p, rng);
         return m;
+    }
+
+    /** Training mode ({@link #train}): LoRA dropout, if configured, is applied only then (as PEFT in train()). */
+    public boolean training() {
+        return training;
     }
 
     public void zeroGrad() {
@@ -253,15 +325,19 @@ public final class TrainableGpt2 {
             float[] res = l == 0 ? a.encoded : a.res3[l - 1];
             TrainKernels.layerNormForward(a.ln1[l], 0, a.ln1Mean[l], 0, a.ln1Rstd[l], 0, res, 0, params, ln1W[l], params, ln1B[l], N, C, eps);
             MatMulTrain.conv1dForward(pool, a.qkv[l], 0, a.ln1[l], 0, params, attnW[l], params, attnB[l], N, C, 3 * C);
+            loraForward(l, 0, a.qkv[l], a.ln1[l], N);
             if (d.attn() > 0) a.dropAtt[l] = mask(a.dropAtt[l], B * NH * T * T, d.attn());
             TrainKernels.attentionForward(pool, a.atty[l], a.att[l], a.qkv[l], batch.attentionMask(), d.attn() > 0 ? a.dropAtt[l] : null, B, T, C, NH);
             MatMulTrain.conv1dForward(pool, a.tmp, 0, a.atty[l], 0, params, projW[l], params, projB[l], N, C, C);
+            loraForward(l, 1, a.tmp, a.atty[l], N);
             if (d.resid() > 0) TrainKernels.applyMask(a.tmp, 0, a.dropA[l] = mask(a.dropA[l], N * C, d.resid()), N * C);
             for (int i = 0; i < N * C; i++) a.res2[l][i] = res[i] + a.tmp[i];
             TrainKernels.layerNormForward(a.ln2[l], 0, a.ln2Mean[l], 0, a.ln2Rstd[l], 0, a.res2[l], 0, params, ln2W[l], params, ln2B[l], N, C, eps);
             MatMulTrain.conv1dForward(pool, a.fch[l], 0, a.ln2[l], 0, params, fcW[l], params, fcB[l], N, C, I);
+            loraForward(l, 2, a.fch[l], a.ln2[l], N);
             TrainKernels.geluForward(a.fchGelu[l], a.fch[l], N * I);
             MatMulTrain.conv1dForward(pool, a.tmp, 0, a.fchGelu[l], 0, params, mprojW[l], params, mprojB[l], N, I, C);
+            loraForward(l, 3, a.tmp, a.fchGelu[l], N);
             if (d.resid() > 0) TrainKernels.applyMask(a.tmp, 0, a.dropM[l] = mask(a.dropM[l], N * C, d.resid()), N * C);
             for (int i = 0; i < N * C; i++) a.res3[l][i] = a.res2[l][i] + a.tmp[i];
         }
@@ -294,6 +370,16 @@ public final class TrainableGpt2 {
         return lastLoss;
     }
 
+    private void loraForward(int l, int module, float[] out, float[] x, int N) {
+        Lora.Target t = lora == null ? null : lora.byLayer[l][module];
+        if (t != null) lora.forward(pool, t, out, x, params, training ? rng : null, N);
+    }
+
+    private void loraBackward(int l, int module, float[] dx, float[] dout, float[] x, int N) {
+        Lora.Target t = lora == null ? null : lora.byLayer[l][module];
+        if (t != null) lora.backward(pool, t, dx, dout, x, params, grads, gradBase, N);
+    }
+
     /** transformers' problem_type: from the config when set, else regression for one label, single-label otherwise. */
     public String problemType() {
         if (config.problemType() != null) return config.problemType();
@@ -306,25 +392,27 @@ public final class TrainableGpt2 {
         if (last == null) throw new IllegalStateException("backward() called before forward()");
         Activations a = acts;
         int B = last.B(), T = last.T(), N = B * T;
+        // gb: where the GPT-2 weights' gradients go, null when they are frozen (LoRA); then gradBase is past them
+        float[] gb = lora == null ? grads : null;
         java.util.Arrays.fill(a.dlnf, 0f);
         switch (task) {
-            case CAUSAL_LM -> MatMulTrain.linearBackward(pool, a.dlnf, 0, grads, wte, null, 0, a.dlogits, 0, a.lnf, 0, params, wte, N, C, V);
+            case CAUSAL_LM -> MatMulTrain.linearBackward(pool, a.dlnf, 0, gb, wte, null, 0, a.dlogits, 0, a.lnf, 0, params, wte, N, C, V);
             case TOKEN_CLASSIFICATION -> {
                 boolean dropped = a.used.classifier() > 0;
-                MatMulTrain.linearBackward(pool, a.dlnf, 0, grads, headW, grads, headB, a.dlogits, 0, dropped ? a.lnfDropped : a.lnf, 0, params, headW, N, C, numLabels);
+                MatMulTrain.linearBackward(pool, a.dlnf, 0, grads, headW - gradBase, grads, headB - gradBase, a.dlogits, 0, dropped ? a.lnfDropped : a.lnf, 0, params, headW, N, C, numLabels);
                 if (dropped) TrainKernels.applyMask(a.dlnf, 0, a.dropC, N * C);
             }
             case SEQUENCE_CLASSIFICATION -> {
                 for (int b = 0; b < B; b++) {
                     int row = (b * T + a.pooled[b]) * C;
-                    MatMulTrain.linearBackward(pool, a.dlnf, row, grads, headW, null, 0, a.dlogits, b * numLabels, a.lnf, row, params, headW, 1, C, numLabels);
+                    MatMulTrain.linearBackward(pool, a.dlnf, row, grads, headW - gradBase, null, 0, a.dlogits, b * numLabels, a.lnf, row, params, headW, 1, C, numLabels);
                 }
             }
         }
         Dropout d = a.used;
         float[] dres = a.dres;
         java.util.Arrays.fill(dres, 0f);
-        TrainKernels.layerNormBackward(dres, 0, grads, lnfW, grads, lnfB, a.dlnf, 0, a.res3[L - 1], 0, params, lnfW, a.lnfMean, 0, a.lnfRstd, 0, N, C);
+        TrainKernels.layerNormBackward(dres, 0, gb, lnfW, gb, lnfB, a.dlnf, 0, a.res3[L - 1], 0, params, lnfW, a.lnfMean, 0, a.lnfRstd, 0, N, C);
         for (int l = L - 1; l >= 0; l--) {
             float[] res = l == 0 ? a.encoded : a.res3[l - 1];
             // MLP: dres is d(res3) = d(res2 via skip) = d(mlp out)
@@ -334,12 +422,14 @@ public final class TrainableGpt2 {
                 System.arraycopy(dres, 0, a.dtmp, 0, N * C);
                 TrainKernels.applyMask(dmlp = a.dtmp, 0, a.dropM[l], N * C);
             }
-            MatMulTrain.conv1dBackward(pool, a.dfchGelu, 0, grads, mprojW[l], grads, mprojB[l], dmlp, 0, a.fchGelu[l], 0, params, mprojW[l], N, I, C);
+            MatMulTrain.conv1dBackward(pool, a.dfchGelu, 0, gb, mprojW[l], gb, mprojB[l], dmlp, 0, a.fchGelu[l], 0, params, mprojW[l], N, I, C);
+            loraBackward(l, 3, a.dfchGelu, dmlp, a.fchGelu[l], N);
             java.util.Arrays.fill(a.dfch, 0f);
             TrainKernels.geluBackward(a.dfch, a.fch[l], a.dfchGelu, N * I);
             java.util.Arrays.fill(a.dln, 0f);
-            MatMulTrain.conv1dBackward(pool, a.dln, 0, grads, fcW[l], grads, fcB[l], a.dfch, 0, a.ln2[l], 0, params, fcW[l], N, C, I);
-            TrainKernels.layerNormBackward(dres, 0, grads, ln2W[l], grads, ln2B[l], a.dln, 0, a.res2[l], 0, params, ln2W[l], a.ln2Mean[l], 0, a.ln2Rstd[l], 0, N, C);
+            MatMulTrain.conv1dBackward(pool, a.dln, 0, gb, fcW[l], gb, fcB[l], a.dfch, 0, a.ln2[l], 0, params, fcW[l], N, C, I);
+            loraBackward(l, 2, a.dln, a.dfch, a.ln2[l], N);
+            TrainKernels.layerNormBackward(dres, 0, gb, ln2W[l], gb, ln2B[l], a.dln, 0, a.res2[l], 0, params, ln2W[l], a.ln2Mean[l], 0, a.ln2Rstd[l], 0, N, C);
             // attention: dres is now d(res2) = d(res via skip) = d(attn out)
             java.util.Arrays.fill(a.datty, 0f);
             float[] dattn = dres;
@@ -347,13 +437,18 @@ public final class TrainableGpt2 {
                 System.arraycopy(dres, 0, a.dtmp, 0, N * C);
                 TrainKernels.applyMask(dattn = a.dtmp, 0, a.dropA[l], N * C);
             }
-            MatMulTrain.conv1dBackward(pool, a.datty, 0, grads, projW[l], grads, projB[l], dattn, 0, a.atty[l], 0, params, projW[l], N, C, C);
+            MatMulTrain.conv1dBackward(pool, a.datty, 0, gb, projW[l], gb, projB[l], dattn, 0, a.atty[l], 0, params, projW[l], N, C, C);
+            loraBackward(l, 1, a.datty, dattn, a.atty[l], N);
             java.util.Arrays.fill(a.dqkv, 0f);
             TrainKernels.attentionBackward(pool, a.dqkv, a.dattScratch, a.datty, a.qkv[l], a.att[l], d.attn() > 0 ? a.dropAtt[l] : null, B, T, C, NH);
+            // with the whole GPT-2 frozen, nothing below layer 0's adapters needs an input gradient
+            boolean below = gb != null || l > 0;
             java.util.Arrays.fill(a.dln, 0f);
-            MatMulTrain.conv1dBackward(pool, a.dln, 0, grads, attnW[l], grads, attnB[l], a.dqkv, 0, a.ln1[l], 0, params, attnW[l], N, C, 3 * C);
-            TrainKernels.layerNormBackward(dres, 0, grads, ln1W[l], grads, ln1B[l], a.dln, 0, res, 0, params, ln1W[l], a.ln1Mean[l], 0, a.ln1Rstd[l], 0, N, C);
+            MatMulTrain.conv1dBackward(pool, below ? a.dln : null, 0, gb, attnW[l], gb, attnB[l], a.dqkv, 0, a.ln1[l], 0, params, attnW[l], N, C, 3 * C);
+            loraBackward(l, 0, below ? a.dln : null, a.dqkv, a.ln1[l], N);
+            if (below) TrainKernels.layerNormBackward(dres, 0, gb, ln1W[l], gb, ln1B[l], a.dln, 0, res, 0, params, ln1W[l], a.ln1Mean[l], 0, a.ln1Rstd[l], 0, N, C);
         }
+        if (gb == null) return;
         if (d.embd() > 0) TrainKernels.applyMask(dres, 0, a.dropE, N * C);
         TrainKernels.embeddingBackward(grads, wte, grads, wpe, dres, last.inputIds(), B, T, C);
     }

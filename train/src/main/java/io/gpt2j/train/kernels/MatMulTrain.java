@@ -13,6 +13,10 @@ public final class MatMulTrain {
     }
 
     private static final int BLOCK = 256;
+    /** Rows of x per register-tiled pass over W in the forward: 32 rows of up to 5120 floats stay in L2 beside a W panel. */
+    private static final int ROWS = 32;
+    /** Rows of W per pass of the input-gradient dots: a 32 x OC block of W stays in L2 while every row of dout visits it. */
+    private static final int WROWS = 32;
 
     private static int grain(int work) {
         return Math.max(1, 32768 / Math.max(1, work));
@@ -22,6 +26,16 @@ public final class MatMulTrain {
     public static void conv1dForward(Parallel pool, float[] out, int outOff, float[] inp, int inpOff,
                                      float[] w, int wOff, float[] bias, int bOff, int N, int C, int OC) {
         pool.forRange(N, grain(C * OC), (from, to) -> {
+            if (!Vec.SCALAR) {
+                for (int n = from; n < to; n++) {
+                    if (bias != null) System.arraycopy(bias, bOff, out, outOff + n * OC, OC);
+                    else java.util.Arrays.fill(out, outOff + n * OC, outOff + (n + 1) * OC, 0f);
+                }
+                for (int r = from; r < to; r += ROWS) {
+                    MatTiles.axpyRows(out, outOff, inp, inpOff, C, 1, w, wOff, r, Math.min(to, r + ROWS), C, OC);
+                }
+                return;
+            }
             for (int n = from; n < to; n++) {
                 int o = outOff + n * OC;
                 if (bias != null) System.arraycopy(bias, bOff, out, o, OC);
@@ -34,18 +48,31 @@ public final class MatMulTrain {
         });
     }
 
-    // dinp (N,C) +=, dw (C,OC) +=, dbias (OC) += (null to skip); dout (N,OC), inp (N,C), w (C,OC)
+    // dinp (N,C) +=, dw (C,OC) +=, dbias (OC) += (each null to skip: frozen weights, no input gradient needed);
+    // dout (N,OC), inp (N,C), w (C,OC)
     public static void conv1dBackward(Parallel pool, float[] dinp, int dinpOff, float[] dw, int dwOff,
                                       float[] dbias, int dbOff, float[] dout, int doutOff,
                                       float[] inp, int inpOff, float[] w, int wOff, int N, int C, int OC) {
-        pool.forRange(N, grain(C * OC), (from, to) -> {
-            for (int n = from; n < to; n++) {
-                for (int c = 0; c < C; c++) {
-                    dinp[dinpOff + n * C + c] += Vec.dot(dout, doutOff + n * OC, w, wOff + c * OC, OC);
+        if (dinp != null) {
+            pool.forRange(N, grain(C * OC), (from, to) -> {
+                if (!Vec.SCALAR) {
+                    for (int c = 0; c < C; c += WROWS) {
+                        MatTiles.dotRows(dinp, dinpOff, C, dout, doutOff, w, wOff, from, to, c, Math.min(C, c + WROWS), OC);
+                    }
+                    return;
                 }
+                for (int n = from; n < to; n++) {
+                    for (int c = 0; c < C; c++) {
+                        dinp[dinpOff + n * C + c] += Vec.dot(dout, doutOff + n * OC, w, wOff + c * OC, OC);
+                    }
+                }
+            });
+        }
+        if (dw != null) pool.forRange(C, grain(N * OC), (from, to) -> {
+            if (!Vec.SCALAR) {
+                MatTiles.axpyRows(dw, dwOff, inp, inpOff, 1, C, dout, doutOff, from, to, N, OC);
+                return;
             }
-        });
-        pool.forRange(C, grain(N * OC), (from, to) -> {
             for (int c = from; c < to; c++) {
                 for (int n = 0; n < N; n++) {
                     float x = inp[inpOff + n * C + c];
@@ -71,7 +98,7 @@ public final class MatMulTrain {
         });
     }
 
-    // dinp (N,C) +=, dw (OC,C) +=, dbias (OC) += (null to skip); dout (N,OC), inp (N,C), w (OC,C)
+    // dinp (N,C) +=, dw (OC,C) +=, dbias (OC) += (dw and dbias null to skip); dout (N,OC), inp (N,C), w (OC,C)
     public static void linearBackward(Parallel pool, float[] dinp, int dinpOff, float[] dw, int dwOff,
                                       float[] dbias, int dbOff, float[] dout, int doutOff,
                                       float[] inp, int inpOff, float[] w, int wOff, int N, int C, int OC) {
@@ -90,7 +117,7 @@ public final class MatMulTrain {
                 }
             }
         });
-        pool.forRange(OC, grain(N * C), (from, to) -> {
+        if (dw != null) pool.forRange(OC, grain(N * C), (from, to) -> {
             for (int o = from; o < to; o++) {
                 float db = 0f;
                 for (int n = 0; n < N; n++) {

@@ -59,7 +59,7 @@ public final class TrainKernels {
         }
     }
 
-    // dinp (N,C) +=, dw (C) +=, db (C) +=; dout (N,C), inp (N,C), w (C), mean/rstd (N) saved by the forward
+    // dinp (N,C) +=, dw (C) +=, db (C) += (dw, db null: frozen); dout (N,C), inp (N,C), w (C), mean/rstd (N) saved by the forward
     public static void layerNormBackward(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] db, int dbOff,
                                          float[] dout, int doutOff, float[] inp, int inpOff, float[] w, int wOff,
                                          float[] mean, int mOff, float[] rstd, int rOff, int N, int C) {
@@ -77,8 +77,8 @@ public final class TrainKernels {
             for (int i = 0; i < C; i++) {
                 float norm = (inp[x + i] - m) * r;
                 float dnorm = w[wOff + i] * dout[d + i];
-                db[dbOff + i] += dout[d + i];
-                dw[dwOff + i] += norm * dout[d + i];
+                if (db != null) db[dbOff + i] += dout[d + i];
+                if (dw != null) dw[dwOff + i] += norm * dout[d + i];
                 dinp[di + i] += (dnorm - a - norm * bb) * r;
             }
         }
