@@ -21,11 +21,27 @@ public final class TypedMatMul {
 
     static final int NB = MatMul.NB, RB = MatMul.RB, VB = 16;
 
-    /** Caller-owned scratch: partial sums, per-part F32 panels and per-part output tiles. Not thread-safe. */
+    /**
+     * Caller-owned scratch: partial sums, per-part F32 panels and per-part output tiles, plus the operands of the
+     * call in progress. The pool's tasks are created once with the Work and read those operands, so a matmul hands
+     * the pool an existing object instead of a capturing lambda: nothing is allocated per call. Not thread-safe.
+     */
     public static final class Work {
         float[] partial = new float[0];
         float[][] tiles = new float[0][];
-        MemorySegment panels = MemorySegment.NULL;
+        /** One native, 64-byte aligned F32 panel per part, all of the same size; kept as slices made once (asSlice
+         *  allocates a segment object, which a per-call slice would do on every matmul). */
+        MemorySegment[] panels = new MemorySegment[0];
+
+        // operands of the call in progress (for linearT, OC is V); span = weight rows, blocks or groups per part
+        private float[] out, inp;
+        private MemorySegment w, bias;
+        private DType dt;
+        private int T, C, OC, size, span;
+
+        private final Parallel.RangeTask streamParts = this::streamParts, blockParts = this::blockParts,
+                f32Blocks = this::f32Blocks, scalarColumns = this::scalarColumns, headRows = this::headRows,
+                headParts = this::headParts;
 
         float[] partial(int n) {
             if (partial.length < n) partial = new float[n];
@@ -39,49 +55,124 @@ public final class TypedMatMul {
             return tiles;
         }
 
-        /** parts panels of {@code floats} each, native, 64-byte aligned. */
-        MemorySegment panels(int parts, long floats) {
-            if (panels.byteSize() < 4L * parts * floats) panels = Arena.ofAuto().allocate(4L * parts * floats, 64);
+        /** At least {@code parts} panels of at least {@code floats} floats each (grown to the largest call seen). */
+        MemorySegment[] panels(int parts, long floats) {
+            if (panels.length < parts || panels[0].byteSize() < 4L * floats) {
+                int n = Math.max(parts, panels.length);
+                long size = Math.max(4L * floats, panels.length == 0 ? 0 : panels[0].byteSize());
+                size = (size + 63) & ~63L;
+                MemorySegment all = Arena.ofAuto().allocate(size * n, 64);
+                panels = new MemorySegment[n];
+                for (int p = 0; p < n; p++) panels[p] = all.asSlice(p * size, size);
+            }
             return panels;
+        }
+
+        private void set(float[] out, float[] inp, MemorySegment w, DType dt, MemorySegment bias, int T, int C, int OC) {
+            this.out = out;
+            this.inp = inp;
+            this.w = w;
+            this.dt = dt;
+            this.bias = bias;
+            this.T = T;
+            this.C = C;
+            this.OC = OC;
+        }
+
+        /** Drops the caller's arrays once the call is over (the Work may outlive them). */
+        private void clear() {
+            out = inp = null;
+        }
+
+        /** Streaming kernel, parts [p0, p1): part p accumulates weight rows [p*span, (p+1)*span) into its partial sums. */
+        private void streamParts(int p0, int p1) {
+            for (int p = p0; p < p1; p++) {
+                int c0 = p * span, c1 = Math.min(C, c0 + span);
+                if (dt == DType.F32) {
+                    java.util.Arrays.fill(partial, p * size, (p + 1) * size, 0f);
+                    if (T >= MatMul.TILED_ROWS) MatMul.conv1dRowsTiled(partial, p * size, inp, 0, w, T, C, OC, c0, c1);
+                    else MatMul.conv1dRows(partial, p * size, inp, 0, w, T, C, OC, c0, c1);
+                } else if (fused(T, dt, OC)) {
+                    streamPart1(partial, p * size, inp, w, dt, OC, c0, c1);
+                } else {
+                    streamPart(partial, p * size, inp, w, dt, panels[p], T, C, OC, c0, c1);
+                }
+            }
+        }
+
+        /** Many rows, reduced precision, parts [p0, p1): part p widens and multiplies column blocks [p*span, ...). */
+        private void blockParts(int p0, int p1) {
+            int blocks = (OC + NB - 1) / NB;
+            for (int p = p0; p < p1; p++) {
+                for (int b = p * span; b < Math.min(blocks, (p + 1) * span); b++) {
+                    panelBlock(out, inp, w, dt, bias, panels[p], tiles[p], T, C, OC, b * NB);
+                }
+            }
+        }
+
+        /** Many rows, F32: column blocks [b0, b1) straight from the weight. */
+        private void f32Blocks(int b0, int b1) {
+            MatMul.conv1dBlocks(out, inp, w, bias, T, C, OC, b0 * NB, Math.min(OC, b1 * NB));
+        }
+
+        private void scalarColumns(int j0, int j1) {
+            if (dt == DType.F32) MatMul.conv1dScalar(out, inp, w, bias, T, C, OC, j0, j1);
+            else conv1dScalar(out, inp, w, dt, bias, T, C, OC, j0, j1);
+        }
+
+        /** LM head, vocabulary rows [v0, v1) straight from the weight (F32, one reduced-precision row, or scalar). */
+        private void headRows(int v0, int v1) {
+            if (Kernels.SCALAR) {
+                if (dt == DType.F32) MatMul.linearTScalar(out, inp, w, T, C, OC, v0, v1);
+                else linearTScalar(out, inp, w, dt, T, C, OC, v0, v1);
+            } else if (dt == DType.F32) {
+                MatMul.linearTRows(out, inp, w, 0, T, C, OC, v0, v1);
+            } else {
+                for (int v = v0; v < v1; v++) out[v] = dot1(inp, w, dt, (long) v * C, C);
+            }
+        }
+
+        /** LM head, reduced precision, parts [p0, p1): part p widens groups of VB vocabulary rows into its panel. */
+        private void headParts(int p0, int p1) {
+            int groups = (OC + VB - 1) / VB;
+            for (int p = p0; p < p1; p++) {
+                MemorySegment panel = panels[p];
+                for (int g = p * span; g < Math.min(groups, (p + 1) * span); g++) {
+                    int v0 = g * VB, v1 = Math.min(OC, v0 + VB);
+                    Dequant.toF32(panel, 0, w, dt, (long) v0 * C, (v1 - v0) * C);
+                    MatMul.linearTRows(out, inp, panel, -4L * v0 * C, T, C, OC, v0, v1);
+                }
+            }
         }
     }
 
     /** out (T,OC) = inp (T,C) @ w (C,OC) + bias (OC, F32, may be null), w stored as {@code dt}. */
     public static void conv1d(float[] out, float[] inp, MemorySegment w, DType dt, MemorySegment bias,
                               int T, int C, int OC, Parallel pool, Work work) {
-        if (dt == DType.F32) {
-            MatMul.conv1d(out, inp, w, bias, T, C, OC, pool, work.partial(MatMul.partialFloats(T, OC, pool.threads())));
-            return;
-        }
-        if (Kernels.SCALAR) {
-            pool.forRange(OC, 64, (j0, j1) -> conv1dScalar(out, inp, w, dt, bias, T, C, OC, j0, j1));
-            return;
-        }
-        int parts = Math.min(MatMul.streamParts(pool.threads()), T <= MatMul.STREAM_ROWS ? C : (OC + NB - 1) / NB);
-        if (T <= MatMul.STREAM_ROWS) {
-            int size = T * OC, rowsPer = (C + parts - 1) / parts;
-            float[] partial = work.partial(parts * size);
-            MemorySegment panels = work.panels(parts, (long) RB * OC);
-            pool.forRange(parts, 1, (p0, p1) -> {
-                for (int p = p0; p < p1; p++) {
-                    int c0 = p * rowsPer, c1 = Math.min(C, (p + 1) * rowsPer);
-                    if (fused(T, dt, OC)) streamPart1(partial, p * size, inp, w, dt, OC, c0, c1);
-                    else streamPart(partial, p * size, inp, w, dt, panels, (long) p * RB * OC, T, C, OC, c0, c1);
-                }
-            });
-            MatMul.reduceParts(out, partial, bias, parts, size, OC);
-            return;
-        }
-        int blocks = (OC + NB - 1) / NB, blocksPer = (blocks + parts - 1) / parts;
-        MemorySegment panels = work.panels(parts, (long) C * NB);
-        float[][] tiles = work.tiles(parts, T * NB);
-        pool.forRange(parts, 1, (p0, p1) -> {
-            for (int p = p0; p < p1; p++) {
-                for (int b = p * blocksPer; b < Math.min(blocks, (p + 1) * blocksPer); b++) {
-                    panelBlock(out, inp, w, dt, bias, panels, (long) p * C * NB, tiles[p], T, C, OC, b * NB);
-                }
+        work.set(out, inp, w, dt, bias, T, C, OC);
+        try {
+            if (Kernels.SCALAR) {
+                pool.forRange(OC, 64, work.scalarColumns);
+            } else if (T <= MatMul.STREAM_ROWS) {
+                int parts = Math.min(MatMul.streamParts(pool.threads()), C);
+                work.size = T * OC;
+                work.span = (C + parts - 1) / parts;
+                work.partial(parts * work.size);
+                if (dt != DType.F32) work.panels(parts, (long) RB * OC);
+                pool.forRange(parts, 1, work.streamParts);
+                MatMul.reduceParts(out, work.partial, bias, parts, work.size, OC);
+            } else if (dt == DType.F32) {
+                pool.forRange((OC + NB - 1) / NB, 1, work.f32Blocks);
+            } else {
+                int blocks = (OC + NB - 1) / NB, parts = Math.min(MatMul.streamParts(pool.threads()), blocks);
+                work.span = (blocks + parts - 1) / parts;
+                work.panels(parts, (long) C * NB);
+                work.tiles(parts, T * NB);
+                pool.forRange(parts, 1, work.blockParts);
             }
-        });
+        } finally {
+            work.clear();
+        }
     }
 
     /**
@@ -147,11 +238,10 @@ public final class TypedMatMul {
         }
     }
 
-    /** Rows [c0, c1) of the weight, RB at a time: widen the rows into the panel, accumulate into acc. */
-    static void streamPart(float[] acc, int a, float[] inp, MemorySegment w, DType dt, MemorySegment panels, long po,
+    /** Rows [c0, c1) of the weight, RB at a time: widen the rows into the panel (RB*OC floats), accumulate into acc. */
+    static void streamPart(float[] acc, int a, float[] inp, MemorySegment w, DType dt, MemorySegment panel,
                            int T, int C, int OC, int c0, int c1) {
         java.util.Arrays.fill(acc, a, a + T * OC, 0f);
-        MemorySegment panel = panels.asSlice(4 * po, 4L * RB * OC);
         for (int rb = c0; rb < c1; rb += RB) {
             int n = Math.min(RB, c1 - rb);
             Dequant.toF32(panel, 0, w, dt, (long) rb * OC, n * OC);
@@ -160,17 +250,21 @@ public final class TypedMatMul {
         }
     }
 
-    /** Output columns [j, j + NB): widen the (C, NB) column panel, run the F32 tile kernel into tile, copy out. */
-    static void panelBlock(float[] out, float[] inp, MemorySegment w, DType dt, MemorySegment bias, MemorySegment panels,
-                           long po, float[] tile, int T, int C, int OC, int j) {
+    /**
+     * Output columns [j, j + NB): widen the (C, NB) column panel, run the F32 tile kernel into tile, copy out adding
+     * the bias (the tile kernel would add it last too, so the sums are the same).
+     */
+    static void panelBlock(float[] out, float[] inp, MemorySegment w, DType dt, MemorySegment bias, MemorySegment panel,
+                           float[] tile, int T, int C, int OC, int j) {
         int nb = Math.min(NB, OC - j);
-        MemorySegment panel = panels.asSlice(4 * po, 4L * C * nb);
         for (int c = 0; c < C; c++) Dequant.toF32(panel, (long) c * nb, w, dt, (long) c * OC + j, nb);
-        MemorySegment b = bias == null ? null : bias.asSlice(4L * j, 4L * nb);
         // the packed panel streams contiguously, so the plain tile kernel beats the C-blocked one here
         // (gpt2-large Q8_0 prefill 256 tokens: 105-110 vs 48-53 tok/s)
-        MatMul.conv1dBlocks(tile, inp, panel, b, T, C, nb, 0, nb, false);
-        for (int t = 0; t < T; t++) System.arraycopy(tile, t * nb, out, t * OC + j, nb);
+        MatMul.conv1dBlocks(tile, inp, panel, null, T, C, nb, 0, nb, false);
+        for (int t = 0; t < T; t++) {
+            if (bias == null) System.arraycopy(tile, t * nb, out, t * OC + j, nb);
+            else for (int k = 0; k < nb; k++) out[t * OC + j + k] = tile[t * nb + k] + bias.getAtIndex(MatMul.F32, j + k);
+        }
     }
 
     /** Scalar twin of {@link #conv1d}: columns [j0, j1). */
@@ -187,33 +281,19 @@ public final class TypedMatMul {
 
     /** out (T,V) = inp (T,C) @ w (V,C)^T, w stored as {@code dt}: the tied LM head. */
     public static void linearT(float[] out, float[] inp, MemorySegment w, DType dt, int T, int C, int V, Parallel pool, Work work) {
-        if (dt == DType.F32) {
-            MatMul.linearT(out, inp, w, T, C, V, pool);
-            return;
-        }
-        if (Kernels.SCALAR) {
-            pool.forRange(V, 256, (v0, v1) -> linearTScalar(out, inp, w, dt, T, C, V, v0, v1));
-            return;
-        }
-        if (T == 1 && (dt != DType.Q8_0 || (C % Dequant.QK == 0 && Dequant.QK % Dequant.L == 0 && Dequant.L >= 8))) {
-            pool.forRange(V, 256, (v0, v1) -> {
-                for (int v = v0; v < v1; v++) out[v] = dot1(inp, w, dt, (long) v * C, C);
-            });
-            return;
-        }
-        int parts = Math.min(4 * pool.threads(), (V + VB - 1) / VB);
-        int groups = (V + VB - 1) / VB, groupsPer = (groups + parts - 1) / parts;
-        MemorySegment panels = work.panels(parts, (long) VB * C);
-        pool.forRange(parts, 1, (p0, p1) -> {
-            for (int p = p0; p < p1; p++) {
-                MemorySegment panel = panels.asSlice(4L * p * VB * C, 4L * VB * C);
-                for (int g = p * groupsPer; g < Math.min(groups, (p + 1) * groupsPer); g++) {
-                    int v0 = g * VB, v1 = Math.min(V, v0 + VB);
-                    Dequant.toF32(panel, 0, w, dt, (long) v0 * C, (v1 - v0) * C);
-                    MatMul.linearTRows(out, inp, panel, -4L * v0 * C, T, C, V, v0, v1);
-                }
+        work.set(out, inp, w, dt, null, T, C, V);
+        try {
+            if (Kernels.SCALAR || dt == DType.F32 || (T == 1 && (dt != DType.Q8_0 || (C % Dequant.QK == 0 && Dequant.QK % Dequant.L == 0 && Dequant.L >= 8)))) {
+                pool.forRange(V, 256, work.headRows);
+                return;
             }
-        });
+            int parts = Math.min(4 * pool.threads(), (V + VB - 1) / VB);
+            work.span = ((V + VB - 1) / VB + parts - 1) / parts;
+            work.panels(parts, (long) VB * C);
+            pool.forRange(parts, 1, work.headParts);
+        } finally {
+            work.clear();
+        }
     }
 
     /** inp[0, C) . (row of w starting at element e), widening in registers (single-row LM head). */
