@@ -39,9 +39,12 @@ public final class TypedMatMul {
         private DType dt;
         private int T, C, OC, size, span;
 
-        private final Parallel.RangeTask streamParts = this::streamParts, blockParts = this::blockParts,
-                f32Blocks = this::f32Blocks, scalarColumns = this::scalarColumns, headRows = this::headRows,
-                headParts = this::headParts;
+        // one task per kernel: a task whose body reaches several vector kernels gets them inlined together, and
+        // C2 drops the Vector API intrinsics of a method that grows too big (seen: the F32 LM head allocating boxes)
+        private final Parallel.RangeTask f32Stream = this::f32Stream, typedStream = this::typedStream,
+                f32Blocks = this::f32Blocks, typedBlocks = this::typedBlocks, scalarColumns = this::scalarColumns,
+                f32Head = this::f32Head, fusedHead = this::fusedHead, typedHead = this::typedHead,
+                scalarHead = this::scalarHead;
 
         float[] partial(int n) {
             if (partial.length < n) partial = new float[n];
@@ -84,24 +87,27 @@ public final class TypedMatMul {
             out = inp = null;
         }
 
-        /** Streaming kernel, parts [p0, p1): part p accumulates weight rows [p*span, (p+1)*span) into its partial sums. */
-        private void streamParts(int p0, int p1) {
+        /** Streaming kernel, F32, parts [p0, p1): part p accumulates weight rows [p*span, (p+1)*span) into its partial sums. */
+        private void f32Stream(int p0, int p1) {
             for (int p = p0; p < p1; p++) {
                 int c0 = p * span, c1 = Math.min(C, c0 + span);
-                if (dt == DType.F32) {
-                    java.util.Arrays.fill(partial, p * size, (p + 1) * size, 0f);
-                    if (T >= MatMul.TILED_ROWS) MatMul.conv1dRowsTiled(partial, p * size, inp, 0, w, T, C, OC, c0, c1);
-                    else MatMul.conv1dRows(partial, p * size, inp, 0, w, T, C, OC, c0, c1);
-                } else if (fused(T, dt, OC)) {
-                    streamPart1(partial, p * size, inp, w, dt, OC, c0, c1);
-                } else {
-                    streamPart(partial, p * size, inp, w, dt, panels[p], T, C, OC, c0, c1);
-                }
+                java.util.Arrays.fill(partial, p * size, (p + 1) * size, 0f);
+                if (T >= MatMul.TILED_ROWS) MatMul.conv1dRowsTiled(partial, p * size, inp, 0, w, T, C, OC, c0, c1);
+                else MatMul.conv1dRows(partial, p * size, inp, 0, w, T, C, OC, c0, c1);
+            }
+        }
+
+        /** As f32Stream for a reduced-precision weight: widened in registers (one row) or panel by panel. */
+        private void typedStream(int p0, int p1) {
+            for (int p = p0; p < p1; p++) {
+                int c0 = p * span, c1 = Math.min(C, c0 + span);
+                if (fused(T, dt, OC)) streamPart1(partial, p * size, inp, w, dt, OC, c0, c1);
+                else streamPart(partial, p * size, inp, w, dt, panels[p], T, C, OC, c0, c1);
             }
         }
 
         /** Many rows, reduced precision, parts [p0, p1): part p widens and multiplies column blocks [p*span, ...). */
-        private void blockParts(int p0, int p1) {
+        private void typedBlocks(int p0, int p1) {
             int blocks = (OC + NB - 1) / NB;
             for (int p = p0; p < p1; p++) {
                 for (int b = p * span; b < Math.min(blocks, (p + 1) * span); b++) {
@@ -120,20 +126,23 @@ public final class TypedMatMul {
             else conv1dScalar(out, inp, w, dt, bias, T, C, OC, j0, j1);
         }
 
-        /** LM head, vocabulary rows [v0, v1) straight from the weight (F32, one reduced-precision row, or scalar). */
-        private void headRows(int v0, int v1) {
-            if (Kernels.SCALAR) {
-                if (dt == DType.F32) MatMul.linearTScalar(out, inp, w, T, C, OC, v0, v1);
-                else linearTScalar(out, inp, w, dt, T, C, OC, v0, v1);
-            } else if (dt == DType.F32) {
-                MatMul.linearTRows(out, inp, w, 0, T, C, OC, v0, v1);
-            } else {
-                for (int v = v0; v < v1; v++) out[v] = dot1(inp, w, dt, (long) v * C, C);
-            }
+        /** LM head, vocabulary rows [v0, v1): F32 straight from the weight. */
+        private void f32Head(int v0, int v1) {
+            MatMul.linearTRows(out, inp, w, 0, T, C, OC, v0, v1);
+        }
+
+        /** LM head, one input row, reduced precision widened in registers. */
+        private void fusedHead(int v0, int v1) {
+            for (int v = v0; v < v1; v++) out[v] = dot1(inp, w, dt, (long) v * C, C);
+        }
+
+        private void scalarHead(int v0, int v1) {
+            if (dt == DType.F32) MatMul.linearTScalar(out, inp, w, T, C, OC, v0, v1);
+            else linearTScalar(out, inp, w, dt, T, C, OC, v0, v1);
         }
 
         /** LM head, reduced precision, parts [p0, p1): part p widens groups of VB vocabulary rows into its panel. */
-        private void headParts(int p0, int p1) {
+        private void typedHead(int p0, int p1) {
             int groups = (OC + VB - 1) / VB;
             for (int p = p0; p < p1; p++) {
                 MemorySegment panel = panels[p];
@@ -159,7 +168,7 @@ public final class TypedMatMul {
                 work.span = (C + parts - 1) / parts;
                 work.partial(parts * work.size);
                 if (dt != DType.F32) work.panels(parts, (long) RB * OC);
-                pool.forRange(parts, 1, work.streamParts);
+                pool.forRange(parts, 1, dt == DType.F32 ? work.f32Stream : work.typedStream);
                 MatMul.reduceParts(out, work.partial, bias, parts, work.size, OC);
             } else if (dt == DType.F32) {
                 pool.forRange((OC + NB - 1) / NB, 1, work.f32Blocks);
@@ -168,7 +177,7 @@ public final class TypedMatMul {
                 work.span = (blocks + parts - 1) / parts;
                 work.panels(parts, (long) C * NB);
                 work.tiles(parts, T * NB);
-                pool.forRange(parts, 1, work.blockParts);
+                pool.forRange(parts, 1, work.typedBlocks);
             }
         } finally {
             work.clear();
@@ -283,14 +292,18 @@ public final class TypedMatMul {
     public static void linearT(float[] out, float[] inp, MemorySegment w, DType dt, int T, int C, int V, Parallel pool, Work work) {
         work.set(out, inp, w, dt, null, T, C, V);
         try {
-            if (Kernels.SCALAR || dt == DType.F32 || (T == 1 && (dt != DType.Q8_0 || (C % Dequant.QK == 0 && Dequant.QK % Dequant.L == 0 && Dequant.L >= 8)))) {
-                pool.forRange(V, 256, work.headRows);
+            if (Kernels.SCALAR || dt == DType.F32) {
+                pool.forRange(V, 256, Kernels.SCALAR ? work.scalarHead : work.f32Head);
+                return;
+            }
+            if (T == 1 && (dt != DType.Q8_0 || (C % Dequant.QK == 0 && Dequant.QK % Dequant.L == 0 && Dequant.L >= 8))) {
+                pool.forRange(V, 256, work.fusedHead);
                 return;
             }
             int parts = Math.min(4 * pool.threads(), (V + VB - 1) / VB);
             work.span = ((V + VB - 1) / VB + parts - 1) / parts;
             work.panels(parts, (long) VB * C);
-            pool.forRange(parts, 1, work.headParts);
+            pool.forRange(parts, 1, work.typedHead);
         } finally {
             work.clear();
         }
