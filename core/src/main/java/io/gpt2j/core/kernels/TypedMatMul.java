@@ -194,7 +194,15 @@ public final class TypedMatMul {
 
     static void streamPart1(float[] acc, int a, float[] inp, MemorySegment w, DType dt, int OC, int c0, int c1) {
         java.util.Arrays.fill(acc, a, a + OC, 0f);
-        for (int c = c0; c < c1; c++) {
+        // Q8_0: four weight rows per pass, so each accumulator vector is loaded and stored once per four rows (per
+        // element the products are still added in row order, so the sums equal the one-row loop's). gpt2-large
+        // c_fc, one thread: 0.79-0.94 -> 0.58-0.60 ms per call. The same with two rows of F16/BF16 gained nothing:
+        // they already stream at one core's bandwidth (~12.5 GB/s), and their widening takes more vector ops
+        int c = c0;
+        if (dt == DType.Q8_0) {
+            for (; c + 4 <= c1; c += 4) axpy4Q8(acc, a, inp, c, w, OC);
+        }
+        for (; c < c1; c++) {
             float x = inp[c];
             switch (dt) {
                 case BF16 -> axpyBf16(acc, a, x, w, (long) c * OC, OC);
@@ -202,6 +210,32 @@ public final class TypedMatMul {
                 default -> axpyQ8(acc, a, x, w, (long) c * OC, OC);
             }
         }
+    }
+
+    /** acc += sum over r < 4 of inp[c + r] * row(c + r), Q8_0 rows (whole blocks: OC % 32 == 0) widened in registers. */
+    private static void axpy4Q8(float[] acc, int a, float[] inp, int c, MemorySegment w, int OC) {
+        int L = Dequant.L;
+        long row = (long) OC / Dequant.QK * Dequant.QBYTES, b0 = c * row;
+        float x0 = inp[c], x1 = inp[c + 1], x2 = inp[c + 2], x3 = inp[c + 3];
+        for (int j = 0; j < OC; j += Dequant.QK, b0 += Dequant.QBYTES) {
+            long b1 = b0 + row, b2 = b1 + row, b3 = b2 + row;
+            FloatVector s0 = FloatVector.broadcast(Dequant.S, x0 * Float.float16ToFloat(w.get(Dequant.I16, b0)));
+            FloatVector s1 = FloatVector.broadcast(Dequant.S, x1 * Float.float16ToFloat(w.get(Dequant.I16, b1)));
+            FloatVector s2 = FloatVector.broadcast(Dequant.S, x2 * Float.float16ToFloat(w.get(Dequant.I16, b2)));
+            FloatVector s3 = FloatVector.broadcast(Dequant.S, x3 * Float.float16ToFloat(w.get(Dequant.I16, b3)));
+            for (int u = 0; u < Dequant.QK; u += L) {
+                FloatVector s = FloatVector.fromArray(Dequant.S, acc, a + j + u);
+                s = q8(w, b0 + 2 + u).fma(s0, s);
+                s = q8(w, b1 + 2 + u).fma(s1, s);
+                s = q8(w, b2 + 2 + u).fma(s2, s);
+                q8(w, b3 + 2 + u).fma(s3, s).intoArray(acc, a + j + u);
+            }
+        }
+    }
+
+    /** L int8 quants at byte offset o, widened to floats. */
+    private static FloatVector q8(MemorySegment w, long o) {
+        return (FloatVector) ByteVector.fromMemorySegment(Dequant.BS, w, o, Dequant.LE).convertShape(VectorOperators.B2F, Dequant.S, 0);
     }
 
     private static void axpyBf16(float[] acc, int a, float x, MemorySegment w, long e, int OC) {

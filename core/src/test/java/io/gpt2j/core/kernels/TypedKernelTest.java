@@ -59,7 +59,7 @@ class TypedKernelTest {
     @Test
     void conv1dMatchesScalar() {
         for (DType dt : TYPES) {
-            for (int[] d : new int[][] {{1, 64, 96}, {1, 37, 64}, {1, 40, 200}, {3, 40, 200}, {5, 48, 144}, {8, 64, 64}, {17, 48, 192}, {9, 32, 40}}) {
+            for (int[] d : new int[][] {{1, 64, 96}, {1, 37, 64}, {1, 40, 200}, {1, 131, 160}, {1, 7, 32}, {3, 40, 200}, {5, 48, 144}, {8, 64, 64}, {17, 48, 192}, {9, 32, 40}}) {
                 int T = d[0], C = d[1], OC = d[2];
                 float[] x = rand(T * C), b = rand(OC);
                 Tensor w = weight(rand(C * OC), dt);
