@@ -194,13 +194,18 @@ public final class TypedMatMul {
 
     static void streamPart1(float[] acc, int a, float[] inp, MemorySegment w, DType dt, int OC, int c0, int c1) {
         java.util.Arrays.fill(acc, a, a + OC, 0f);
-        // Q8_0: four weight rows per pass, so each accumulator vector is loaded and stored once per four rows (per
-        // element the products are still added in row order, so the sums equal the one-row loop's). gpt2-large
-        // c_fc, one thread: 0.79-0.94 -> 0.58-0.60 ms per call. The same with two rows of F16/BF16 gained nothing:
-        // they already stream at one core's bandwidth (~12.5 GB/s), and their widening takes more vector ops
+        // four weight rows per pass: each accumulator vector is loaded and stored once per four rows, and the core
+        // reads four streams at once (one stream tops out near 12 GB/s here, four reach the F32 kernel's ~22); per
+        // element the products are still added in row order, so the sums equal the one-row loop's. gpt2-large c_fc,
+        // one thread, best CPU time: Q8_0 0.79-0.94 -> 0.57-0.60 ms, F16 1.10-1.12 -> 0.77-0.79 ms
+        // (two rows of F16/BF16 gained nothing). F16 rows with |x| >= 2^14 take the one-row path (see axpyF16)
         int c = c0;
         if (dt == DType.Q8_0) {
             for (; c + 4 <= c1; c += 4) axpy4Q8(acc, a, inp, c, w, OC);
+        } else if (dt == DType.F16) {
+            for (; c + 4 <= c1 && small4(inp, c); c += 4) axpy4F16(acc, a, inp, c, w, OC);
+        } else {
+            for (; c + 4 <= c1; c += 4) axpy4Bf16(acc, a, inp, c, w, OC);
         }
         for (; c < c1; c++) {
             float x = inp[c];
@@ -210,6 +215,58 @@ public final class TypedMatMul {
                 default -> axpyQ8(acc, a, x, w, (long) c * OC, OC);
             }
         }
+    }
+
+    private static boolean small4(float[] x, int c) {
+        return Math.abs(x[c]) < 0x1p14f && Math.abs(x[c + 1]) < 0x1p14f && Math.abs(x[c + 2]) < 0x1p14f && Math.abs(x[c + 3]) < 0x1p14f;
+    }
+
+    /** acc += sum over r < 4 of inp[c + r] * row(c + r), F16 rows widened in registers, |inp| < 2^14. */
+    private static void axpy4F16(float[] acc, int a, float[] inp, int c, MemorySegment w, int OC) {
+        long e0 = (long) c * OC;
+        FloatVector x0 = FloatVector.broadcast(Dequant.S, inp[c] * 0x1p112f), x1 = FloatVector.broadcast(Dequant.S, inp[c + 1] * 0x1p112f);
+        FloatVector x2 = FloatVector.broadcast(Dequant.S, inp[c + 2] * 0x1p112f), x3 = FloatVector.broadcast(Dequant.S, inp[c + 3] * 0x1p112f);
+        int j = 0, L = Dequant.L;
+        for (; j + L <= OC; j += L) {
+            FloatVector s = FloatVector.fromArray(Dequant.S, acc, a + j);
+            s = h2f(w, e0 + j).fma(x0, s);
+            s = h2f(w, e0 + OC + j).fma(x1, s);
+            s = h2f(w, e0 + 2L * OC + j).fma(x2, s);
+            h2f(w, e0 + 3L * OC + j).fma(x3, s).intoArray(acc, a + j);
+        }
+        for (; j < OC; j++) {
+            for (int r = 0; r < 4; r++) acc[a + j] += inp[c + r] * Dequant.scalarAt(w, DType.F16, e0 + (long) r * OC + j);
+        }
+    }
+
+    /** acc += sum over r < 4 of inp[c + r] * row(c + r), BF16 rows widened in registers. */
+    private static void axpy4Bf16(float[] acc, int a, float[] inp, int c, MemorySegment w, int OC) {
+        long e0 = (long) c * OC;
+        FloatVector x0 = FloatVector.broadcast(Dequant.S, inp[c]), x1 = FloatVector.broadcast(Dequant.S, inp[c + 1]);
+        FloatVector x2 = FloatVector.broadcast(Dequant.S, inp[c + 2]), x3 = FloatVector.broadcast(Dequant.S, inp[c + 3]);
+        int j = 0, L = Dequant.L;
+        for (; j + L <= OC; j += L) {
+            FloatVector s = FloatVector.fromArray(Dequant.S, acc, a + j);
+            s = bf2f(w, e0 + j).fma(x0, s);
+            s = bf2f(w, e0 + OC + j).fma(x1, s);
+            s = bf2f(w, e0 + 2L * OC + j).fma(x2, s);
+            bf2f(w, e0 + 3L * OC + j).fma(x3, s).intoArray(acc, a + j);
+        }
+        for (; j < OC; j++) {
+            for (int r = 0; r < 4; r++) acc[a + j] += inp[c + r] * Dequant.scalarAt(w, DType.BF16, e0 + (long) r * OC + j);
+        }
+    }
+
+    /** L BF16 values at element e, as F32. */
+    private static FloatVector bf2f(MemorySegment w, long e) {
+        IntVector i = (IntVector) ShortVector.fromMemorySegment(Dequant.SS, w, 2 * e, Dequant.LE).convertShape(VectorOperators.S2I, Dequant.IS, 0);
+        return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** L F16 values at element e, as F32 scaled by 2^-112 (the caller's x carries 2^112). */
+    private static FloatVector h2f(MemorySegment w, long e) {
+        IntVector i = (IntVector) ShortVector.fromMemorySegment(Dequant.SS, w, 2 * e, Dequant.LE).convertShape(VectorOperators.S2I, Dequant.IS, 0);
+        return i.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
     }
 
     /** acc += sum over r < 4 of inp[c + r] * row(c + r), Q8_0 rows (whole blocks: OC % 32 == 0) widened in registers. */

@@ -72,6 +72,20 @@ class TypedKernelTest {
         }
     }
 
+    /** The four-row F16 decode kernel leaves inputs of |x| >= 2^14 to the one-row path; both must match the scalar. */
+    @Test
+    void f16DecodeWithHugeInputMatchesScalar() {
+        int C = 40, OC = 96;
+        float[] x = rand(C), b = rand(OC);
+        x[5] = 3e4f;
+        x[22] = -7e4f;
+        Tensor w = weight(rand(C * OC), DType.F16);
+        float[] v = new float[OC], s = new float[OC];
+        TypedMatMul.conv1d(v, x, w.data(), DType.F16, KernelTwinTest.seg(b), 1, C, OC, POOL, new TypedMatMul.Work());
+        TypedMatMul.conv1dScalar(s, x, w.data(), DType.F16, KernelTwinTest.seg(b), 1, C, OC, 0, OC);
+        KernelTwinTest.assertClose(v, s, 1e-5 * 7e4, "F16 conv1d with |x| up to 7e4");
+    }
+
     @Test
     void linearTMatchesScalar() {
         for (DType dt : TYPES) {
