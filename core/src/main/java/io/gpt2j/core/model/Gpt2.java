@@ -2,7 +2,6 @@ package io.gpt2j.core.model;
 
 import io.gpt2j.core.io.DType;
 import io.gpt2j.core.io.Tensor;
-import io.gpt2j.core.kernels.Attention;
 import io.gpt2j.core.kernels.Kernels;
 import io.gpt2j.core.kernels.MatMul;
 import io.gpt2j.core.kernels.TypedMatMul;
