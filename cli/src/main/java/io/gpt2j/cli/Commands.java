@@ -12,6 +12,7 @@ final class Commands {
         cl.addSubcommand(new BenchTokenizerCommand());
         cl.addSubcommand(new RandomCheckpointCommand());
         cl.addSubcommand(new BenchCommand());
+        cl.addSubcommand(new JmhCommand());
         cl.addSubcommand("generate", GenerateCommand.commandLine());
         cl.addSubcommand(new ServeCommand());
         cl.addSubcommand(new BenchServerCommand());

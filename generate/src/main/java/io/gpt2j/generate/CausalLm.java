@@ -33,6 +33,17 @@ public interface CausalLm {
          */
         void forward(int[][] tokens, int[][] attentionMask, float[] logits, float[] hidden, boolean allHidden);
 
+        /**
+         * One decode step: appends {@code tokens[r][0]} to row r, as {@link #forward} with row r's mask cut to
+         * {@code [0, length() + 1)} would. The rows of {@code mask} may be longer (the search's whole-length mask);
+         * only that prefix is read. Implementations may skip the copy: {@link Gpt2Lm} allocates nothing here.
+         */
+        default void decodeStep(int[][] tokens, int[][] mask, float[] logits) {
+            int[][] cut = new int[mask.length][];
+            for (int r = 0; r < mask.length; r++) cut[r] = java.util.Arrays.copyOf(mask[r], length() + 1);
+            forward(tokens, cut, logits, null, false);
+        }
+
         /** Row i becomes old row src[i] (rows may repeat). */
         void reorder(int[] src);
 

@@ -41,9 +41,12 @@ public final class Gpt2Lm implements CausalLm {
 
     private final class S implements Session {
         private final InferenceState state;
+        /** Position ids of a decode step, [batch][1], reused. */
+        private final int[][] stepPositions;
 
         S(InferenceState state) {
             this.state = state;
+            this.stepPositions = new int[state.batch()][1];
         }
 
         @Override
@@ -71,6 +74,25 @@ public final class Gpt2Lm implements CausalLm {
             if (logits != null) {
                 for (int r = 0; r < b; r++) System.arraycopy(all, (r * t + t - 1) * v, logits, r * v, v);
             }
+        }
+
+        /**
+         * The cache already holds the mask of its positions (forward() copied it), so only the new position matters:
+         * a real token (mask 1) gets position cumsum(mask) - 1, as in forward(); a padded one takes the general path.
+         */
+        @Override
+        public void decodeStep(int[][] tokens, int[][] mask, float[] logits) {
+            int len = state.length() + 1;
+            for (int r = 0; r < mask.length; r++) {
+                if (mask[r][len - 1] == 0) {
+                    Session.super.decodeStep(tokens, mask, logits);
+                    return;
+                }
+                int real = 0;
+                for (int p = 0; p < len; p++) real += mask[r][p] != 0 ? 1 : 0;
+                stepPositions[r][0] = real - 1;
+            }
+            model.forward(state, tokens, stepPositions, null, logits, null, false);
         }
 
         @Override

@@ -112,7 +112,7 @@ final class TokenSearch {
             }
             if (append(next)) break;
             for (int r = 0; r < rows; r++) step[r][0] = next[r];
-            session.forward(step, SearchContext.maskView(mask, identity(rows), len), logits, null, false);
+            session.decodeStep(step, mask, logits);
         }
         return result();
     }

@@ -2,7 +2,6 @@ package io.gpt2j.core.model;
 
 import io.gpt2j.core.io.DType;
 import io.gpt2j.core.io.Tensor;
-import io.gpt2j.core.kernels.Attention;
 import io.gpt2j.core.kernels.Kernels;
 import io.gpt2j.core.kernels.MatMul;
 import io.gpt2j.core.kernels.TypedMatMul;
@@ -27,6 +26,8 @@ public final class Gpt2 {
     private final MemorySegment wte, wpe, lnFw, lnFb, lmHead;
     private final DType wteType, lmHeadType;
     private final List<Block> blocks;
+    /** Most attention-score floats kept as per-item slices in the scratch (4 MB). */
+    private static final int SLICED_SCORES = 1 << 20;
 
     private record Block(MemorySegment ln1w, MemorySegment ln1b, MemorySegment attnW, MemorySegment attnB,
                          MemorySegment projW, MemorySegment projB, MemorySegment ln2w, MemorySegment ln2b,
@@ -121,7 +122,9 @@ public final class Gpt2 {
                     + (state.capacity == config.nPositions() ? "model's context window n_positions=" : "cache capacity ")
                     + state.capacity);
         }
-        int[][] pos = resolvePositions(state, tokens, positions, attentionMask, T);
+        final int rows = B * T;
+        InferenceState.Scratch sc = scratch(state, rows);
+        int[][] pos = resolvePositions(state, tokens, positions, attentionMask, T, sc);
         for (int b = 0; b < B; b++) {
             if (tokens[b].length != T) throw new IllegalArgumentException("row " + b + " has " + tokens[b].length + " tokens, row 0 has " + T);
             for (int t = 0; t < T; t++) {
@@ -146,10 +149,8 @@ public final class Gpt2 {
             }
         }
 
-        final int rows = B * T;
-        InferenceState.Scratch sc = scratch(state, rows);
-        int[] rowB = new int[rows], rowSlot = new int[rows];
-        InferenceState[] rowState = new InferenceState[rows];
+        InferenceState[] rowState = sc.rowState;
+        int[] rowB = sc.rowB, rowSlot = sc.rowSlot;
         for (int b = 0; b < B; b++) {
             for (int t = 0; t < T; t++) {
                 int r = b * T + t;
@@ -194,15 +195,18 @@ public final class Gpt2 {
         final float eps = config.layerNormEpsilon();
         final float[] x = sc.x;
         final TypedMatMul.Work work = sc.work;
-        int maxSlot = 0;
-        for (int r = 0; r < rows; r++) maxSlot = Math.max(maxSlot, rowSlot[r]);
+        int maxSlot = 0, maxCapacity = 0;
+        for (int r = 0; r < rows; r++) {
+            maxSlot = Math.max(maxSlot, rowSlot[r]);
+            maxCapacity = Math.max(maxCapacity, rowState[r].capacity);
+        }
         final int maxN = maxSlot + 1;
+        final long scoreFloats = (long) rows * NH * maxN, fullScoreFloats = (long) rows * NH * maxCapacity;
+        sc.tasks.begin(sc, rowState, rowB, rowSlot, config, maxN, activation);
         for (int l = 0; l < blocks.size(); l++) {
             Block w = blocks.get(l);
             float scale = config.scaleAttnWeights() ? (float) (1.0 / Math.sqrt(HS)) : 1f;
             if (config.scaleAttnByInverseLayerIdx()) scale /= (l + 1);
-            final float sc2 = scale;
-            final int layer = l;
             Kernels.layerNorm(sc.xn, x, w.ln1w, w.ln1b, rows, E, eps);
             TypedMatMul.conv1d(sc.qkv, sc.xn, w.attnW, w.attnT, w.attnB, rows, E, 3 * E, pool, work);
             for (int r = 0; r < rows; r++) {
@@ -215,28 +219,19 @@ public final class Gpt2 {
                 }
             }
             // decode: each chunk of (row, head) items uses the scores slice of its first item, no allocation per
-            // step; prefill (slices would take rows*NH*maxN floats) allocates one small array per chunk instead
-            final boolean sliced = (long) rows * NH * maxN <= 1 << 20;
-            final float[] shared = sliced ? sc.scores(rows * NH * maxN) : null;
-            pool.forRange(rows * NH, 8, (i0, i1) -> {
-                float[] scores = sliced ? shared : new float[maxN];
-                int so = sliced ? i0 * maxN : 0;
-                for (int i = i0; i < i1; i++) {
-                    int r = i / NH, h = i % NH;
-                    InferenceState st = rowState[r];
-                    int n = rowSlot[r] + 1, b = rowB[r];
-                    Attention.attend(sc.att, r * E + h * HS, sc.qkv, r * 3 * E + h * HS, st.keys[layer][b], st.values[layer][b],
-                            h * st.capacity * HS, st.mask[b], n, HS, sc2, scores, so);
-                }
-            });
+            // step; prefill (slices would take rows*NH*maxN > SLICED_SCORES floats) allocates one array per chunk
+            sc.tasks.attend.layer(l, scale, scoreFloats <= SLICED_SCORES
+                    ? sc.scores((int) scoreFloats, (int) Math.min(fullScoreFloats, SLICED_SCORES)) : null);
+            pool.forRange(rows * NH, 8, sc.tasks.attend);
             TypedMatMul.conv1d(sc.out, sc.att, w.projW, w.projT, w.projB, rows, E, E, pool, work);
             Kernels.add(x, sc.out, rows * E);
             Kernels.layerNorm(sc.xn, x, w.ln2w, w.ln2b, rows, E, eps);
             TypedMatMul.conv1d(sc.fc, sc.xn, w.fcW, w.fcT, w.fcB, rows, E, I, pool, work);
-            pool.forRange(rows * I, 4096, (a, z) -> Kernels.activation(sc.fc, a, z, activation));
+            pool.forRange(rows * I, 4096, sc.tasks.activate);
             TypedMatMul.conv1d(sc.out, sc.fc, w.mlpW, w.mlpT, w.mlpB, rows, I, E, pool, work);
             Kernels.add(x, sc.out, rows * E);
         }
+        sc.tasks.end();
     }
 
     /**
@@ -251,18 +246,19 @@ public final class Gpt2 {
         if (n == 0) return;
         if (tokens.length != n) throw new IllegalArgumentException(tokens.length + " tokens for " + n + " states");
         if (logits.length < (long) n * V) throw new IllegalArgumentException("logits buffer holds " + logits.length + " floats, needs " + (long) n * V);
-        java.util.IdentityHashMap<InferenceState, Boolean> seen = new java.util.IdentityHashMap<>();
         for (int i = 0; i < n; i++) {
             InferenceState st = states[i];
             if (st.batch != 1) throw new IllegalArgumentException("decodeBatch needs batch-1 states; state " + i + " has " + st.batch + " rows");
-            if (seen.put(st, Boolean.TRUE) != null) throw new IllegalArgumentException("state " + i + " appears twice");
+            // a quadratic scan, not a set: batches are small and the step must not allocate
+            for (int j = 0; j < i; j++) if (states[j] == st) throw new IllegalArgumentException("state " + i + " appears twice");
             if (st.length >= st.capacity) {
                 throw new IllegalArgumentException("context overflow: state " + i + " holds " + st.length + " tokens, its capacity is " + st.capacity);
             }
             if (tokens[i] < 0 || tokens[i] >= V) throw new IllegalArgumentException("token id " + tokens[i] + " is outside the vocabulary [0, " + V + ")");
         }
         InferenceState.Scratch sc = scratch(states[0], n);
-        int[] rowB = new int[n], rowSlot = new int[n];
+        int[] rowB = sc.rowB, rowSlot = sc.rowSlot;
+        java.util.Arrays.fill(rowB, 0, n, 0);
         for (int i = 0; i < n; i++) {
             InferenceState st = states[i];
             int real = 0;
@@ -279,7 +275,8 @@ public final class Gpt2 {
         TypedMatMul.linearT(logits, sc.xn, lmHead, lmHeadType, n, E, V, pool, sc.work);
     }
 
-    private int[][] resolvePositions(InferenceState state, int[][] tokens, int[][] positions, int[][] mask, int T) {
+    private int[][] resolvePositions(InferenceState state, int[][] tokens, int[][] positions, int[][] mask, int T,
+                                     InferenceState.Scratch sc) {
         int B = state.batch, past = state.length;
         if (mask != null) {
             if (mask.length != B) throw new IllegalArgumentException("attention_mask has " + mask.length + " rows, expected " + B);
@@ -294,7 +291,7 @@ public final class Gpt2 {
             for (int[] p : positions) if (p.length != T) throw new IllegalArgumentException("position_ids row has length " + p.length + ", expected " + T);
             return positions;
         }
-        int[][] pos = new int[B][T];
+        int[][] pos = sc.positions(B, T);
         for (int b = 0; b < B; b++) {
             if (mask == null) {
                 for (int t = 0; t < T; t++) pos[b][t] = past + t;

@@ -125,6 +125,13 @@ public final class InferenceState {
         private float[] scores;
         /** Scratch of the matmuls (partial sums, widened weight panels), grown on first use. */
         final io.gpt2j.core.kernels.TypedMatMul.Work work = new io.gpt2j.core.kernels.TypedMatMul.Work();
+        /** The non-matmul pool tasks of a block, reused by every layer and step. */
+        final LayerTasks tasks = new LayerTasks();
+        /** Per row of the forward pass: its state, its row in that state's cache, its cache slot. */
+        final InferenceState[] rowState;
+        final int[] rowB, rowSlot;
+        /** Position ids [B][T] derived from the mask when the caller gives none; grown on demand. */
+        private int[][] positions = new int[0][];
 
         Scratch(Gpt2Config c, int rows, int capacity) {
             this.rows = rows;
@@ -137,11 +144,23 @@ public final class InferenceState {
             fc = new float[rows * c.nInner()];
             out = new float[rows * e];
             scores = new float[0];
+            rowState = new InferenceState[rows];
+            rowB = new int[rows];
+            rowSlot = new int[rows];
         }
 
-        /** Attention scores scratch of at least n floats (grown once, then reused). */
-        float[] scores(int n) {
-            if (scores.length < n) scores = new float[n];
+        /** Position-id scratch of at least B rows of T (grown once per shape, then reused). */
+        int[][] positions(int B, int T) {
+            if (positions.length < B || positions[0].length < T) positions = new int[B][T];
+            return positions;
+        }
+
+        /**
+         * Attention scores scratch of at least n floats. When it must grow it takes {@code full} floats at once (the
+         * size at full cache capacity), so a decode loop, whose n grows by one position per step, allocates once.
+         */
+        float[] scores(int n, int full) {
+            if (scores.length < n) scores = new float[Math.max(n, full)];
             return scores;
         }
     }

@@ -1,5 +1,6 @@
 package io.gpt2j.core.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -158,6 +159,37 @@ class KernelTwinTest {
             throw new AssertionError("no exception");
         } catch (IllegalStateException e) {
             assertTrue(e == boom);
+        }
+    }
+
+    /**
+     * The pool reuses one job slot: back-to-back jobs of different sizes (1 to 40 items, so chunk counts differ from
+     * job to job), with one task object, must each cover every item exactly once, and a job after a failed one
+     * must run normally. Stresses the generation stamp that keeps a late worker out of the next job.
+     */
+    @Test
+    void reusedJobSlotNeverMixesJobs() {
+        try (Parallel pool = new Parallel(3)) {
+            int[] hits = new int[40];
+            int[] size = new int[1];
+            Parallel.RangeTask task = (a, z) -> {
+                for (int i = a; i < z; i++) {
+                    if (i >= size[0]) throw new AssertionError("item " + i + " of a job of " + size[0]);
+                    hits[i]++;
+                }
+            };
+            for (int rep = 0; rep < 20_000; rep++) {
+                int n = 1 + rep % 40;
+                size[0] = n;
+                java.util.Arrays.fill(hits, 0);
+                pool.forRange(n, 1, task);
+                for (int i = 0; i < n; i++) if (hits[i] != 1) throw new AssertionError("job " + rep + ": item " + i + " ran " + hits[i] + " times");
+                if (rep % 1000 == 0) {
+                    assertThrows(IllegalStateException.class, () -> pool.forRange(8, 1, (a, z) -> {
+                        throw new IllegalStateException("boom");
+                    }));
+                }
+            }
         }
     }
 }

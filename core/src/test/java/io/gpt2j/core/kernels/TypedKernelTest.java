@@ -59,7 +59,7 @@ class TypedKernelTest {
     @Test
     void conv1dMatchesScalar() {
         for (DType dt : TYPES) {
-            for (int[] d : new int[][] {{1, 64, 96}, {1, 37, 64}, {1, 40, 200}, {3, 40, 200}, {5, 48, 144}, {8, 64, 64}, {17, 48, 192}, {9, 32, 40}}) {
+            for (int[] d : new int[][] {{1, 64, 96}, {1, 37, 64}, {1, 40, 200}, {1, 131, 160}, {1, 7, 32}, {3, 40, 200}, {5, 48, 144}, {8, 64, 64}, {17, 48, 192}, {9, 32, 40}}) {
                 int T = d[0], C = d[1], OC = d[2];
                 float[] x = rand(T * C), b = rand(OC);
                 Tensor w = weight(rand(C * OC), dt);
@@ -70,6 +70,20 @@ class TypedKernelTest {
                 KernelTwinTest.assertClose(v, s, 1e-5 * C, "typed conv1d " + dt + " " + T + "x" + C + "x" + OC);
             }
         }
+    }
+
+    /** The four-row F16 decode kernel leaves inputs of |x| >= 2^14 to the one-row path; both must match the scalar. */
+    @Test
+    void f16DecodeWithHugeInputMatchesScalar() {
+        int C = 40, OC = 96;
+        float[] x = rand(C), b = rand(OC);
+        x[5] = 3e4f;
+        x[22] = -7e4f;
+        Tensor w = weight(rand(C * OC), DType.F16);
+        float[] v = new float[OC], s = new float[OC];
+        TypedMatMul.conv1d(v, x, w.data(), DType.F16, KernelTwinTest.seg(b), 1, C, OC, POOL, new TypedMatMul.Work());
+        TypedMatMul.conv1dScalar(s, x, w.data(), DType.F16, KernelTwinTest.seg(b), 1, C, OC, 0, OC);
+        KernelTwinTest.assertClose(v, s, 1e-5 * 7e4, "F16 conv1d with |x| up to 7e4");
     }
 
     @Test

@@ -70,6 +70,37 @@ public final class Scores {
         return (int) key;
     }
 
+    /**
+     * Sorts a[0, n) ascending exactly as {@link java.util.Arrays#sort(float[], int, int)} orders floats (-0.0 before
+     * 0.0, NaN last), without allocating: Arrays.sort allocates run buffers when the scores hold long runs (e.g.
+     * after top-k set most of them to -inf). LSD radix sort over 4 bytes of an order-preserving key; {@code keys}
+     * and {@code tmp} hold at least n ints.
+     */
+    static void sortAscending(float[] a, int n, int[] keys, int[] tmp, int[] count) {
+        for (int i = 0; i < n; i++) {
+            int bits = Float.floatToIntBits(a[i]);
+            keys[i] = bits < 0 ? ~bits : bits ^ 0x80000000; // unsigned order of keys = order of the floats
+        }
+        int[] src = keys, dst = tmp;
+        for (int shift = 0; shift < 32; shift += 8) {
+            java.util.Arrays.fill(count, 0, 257, 0);
+            for (int i = 0; i < n; i++) count[((src[i] >>> shift) & 0xff) + 1]++;
+            for (int b = 0; b < 256; b++) count[b + 1] += count[b];
+            for (int i = 0; i < n; i++) dst[count[(src[i] >>> shift) & 0xff]++] = src[i];
+            int[] t = src;
+            src = dst;
+            dst = t;
+        }
+        for (int i = 0; i < n; i++) { // four passes: the result is back in keys
+            int k = src[i];
+            a[i] = Float.intBitsToFloat(k < 0 ? k ^ 0x80000000 : ~k);
+        }
+    }
+
+    static int[] grow(int[] a, int n) {
+        return a != null && a.length >= n ? a : new int[n];
+    }
+
     static float[] grow(float[] a, int n) {
         return a != null && a.length >= n ? a : new float[n];
     }

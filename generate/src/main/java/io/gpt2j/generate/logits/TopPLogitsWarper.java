@@ -1,7 +1,5 @@
 package io.gpt2j.generate.logits;
 
-import java.util.Arrays;
-
 /**
  * Nucleus filtering, transformers' TopPLogitsWarper: sort ascending, drop the tokens whose cumulative probability
  * is <= 1 - top_p, always keep the min_tokens_to_keep best.
@@ -10,6 +8,8 @@ public final class TopPLogitsWarper implements LogitsProcessor {
     private final double topP;
     private final int minTokensToKeep;
     private float[] sorted, probs;
+    private int[] keys, tmp;
+    private final int[] count = new int[257];
 
     public TopPLogitsWarper(double topP, int minTokensToKeep) {
         Scores.check(topP >= 0 && topP <= 1, "`top_p` has to be a float > 0 and < 1, but is " + topP);
@@ -27,7 +27,9 @@ public final class TopPLogitsWarper implements LogitsProcessor {
         sorted = Scores.grow(sorted, vocab);
         probs = Scores.grow(probs, vocab);
         System.arraycopy(s, off, sorted, 0, vocab);
-        Arrays.sort(sorted, 0, vocab);
+        keys = Scores.grow(keys, vocab);
+        tmp = Scores.grow(tmp, vocab);
+        Scores.sortAscending(sorted, vocab, keys, tmp, count);
         Scores.softmax(sorted, 0, vocab, probs);
         float limit = (float) (1 - topP);
         int removable = Math.max(0, vocab - minTokensToKeep);

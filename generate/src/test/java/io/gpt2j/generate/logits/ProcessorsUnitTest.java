@@ -97,4 +97,28 @@ class ProcessorsUnitTest {
     static List<String> names(LogitsProcessorList l) {
         return l.processors().stream().map(p -> p.getClass().getSimpleName()).toList();
     }
+
+    /** The allocation-free radix sort must order exactly as Arrays.sort: ±0, ±inf, NaN, ties, runs, odd sizes. */
+    @org.junit.jupiter.api.Test
+    void radixSortMatchesArraysSort() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+        float[] special = {0f, -0f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN, Float.MIN_VALUE,
+                -Float.MIN_VALUE, Float.MAX_VALUE, -Float.MAX_VALUE, 1f, -1f};
+        for (int n : new int[] {0, 1, 2, 7, 256, 1000, 5003}) {
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) {
+                int kind = rnd.nextInt(4);
+                a[i] = kind == 0 ? special[rnd.nextInt(special.length)]
+                        : kind == 1 ? Float.NEGATIVE_INFINITY // long runs, as after top-k
+                        : (float) (rnd.nextGaussian() * 10);
+            }
+            float[] expected = a.clone();
+            java.util.Arrays.sort(expected);
+            Scores.sortAscending(a, n, new int[n], new int[n], new int[257]);
+            for (int i = 0; i < n; i++) {
+                org.junit.jupiter.api.Assertions.assertEquals(Float.floatToIntBits(expected[i]), Float.floatToIntBits(a[i]),
+                        "n=" + n + " index " + i + ": " + expected[i] + " vs " + a[i]);
+            }
+        }
+    }
 }
