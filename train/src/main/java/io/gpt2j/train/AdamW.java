@@ -62,6 +62,17 @@ public final class AdamW {
         return step;
     }
 
+    /** Continues a saved run: copies the moments and the step count (checkpoint resume). */
+    public void restore(float[] expAvg, float[] expAvgSq, int stepCount) {
+        if (expAvg.length != m.length || expAvgSq.length != v.length) {
+            throw new IllegalArgumentException("optimizer state has " + expAvg.length + "/" + expAvgSq.length + " values, the model has " + m.length + " parameters");
+        }
+        if (stepCount < 0) throw new IllegalArgumentException("optimizer step count must be >= 0, got " + stepCount);
+        System.arraycopy(expAvg, 0, m, 0, m.length);
+        System.arraycopy(expAvgSq, 0, v, 0, v.length);
+        this.step = stepCount;
+    }
+
     /** exp_avg (first moment), flat, same layout as the parameters. */
     public float[] expAvg() {
         return m;
