@@ -13,7 +13,7 @@ import java.util.Map;
  */
 @FunctionalInterface
 public interface Evaluator {
-    /** Metrics in a stable order, eval_loss first; batches of {@code batchSize} rows padded with {@code padId}. */
+    /** Metrics in a stable order, eval_loss first, eval_samples last; batches of {@code batchSize} rows padded with {@code padId}. */
     Map<String, Double> evaluate(TrainableGpt2 model, int batchSize, int padId);
 
     /** Sequence classification: loss, accuracy, macro F1 / precision / recall (scikit-learn) and MCC. */
@@ -40,6 +40,7 @@ public interface Evaluator {
             m.put("eval_precision_macro", c.macroPrecision());
             m.put("eval_recall_macro", c.macroRecall());
             m.put("eval_mcc", c.mcc());
+            m.put("eval_samples", (double) n);
             return m;
         };
     }
@@ -82,6 +83,7 @@ public interface Evaluator {
             m.put("eval_recall", r.recall());
             m.put("eval_f1", r.f1());
             m.put("eval_accuracy", SeqEval.accuracy(gold, pred));
+            m.put("eval_samples", (double) n);
             return m;
         };
     }
@@ -99,6 +101,7 @@ public interface Evaluator {
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("eval_loss", loss / n);
             m.put("eval_perplexity", Math.exp(loss / n));
+            m.put("eval_samples", (double) n);
             return m;
         };
     }

@@ -64,7 +64,7 @@ class TrainerTest {
             double after = trainer.evaluate(Evaluator.textClassification(train)).get("eval_loss");
             System.out.printf("[trainer] seqcls train loss %.4f -> %.4f%n", before, after);
             assertTrue(after < before - 0.05, "training loss should decrease: " + before + " -> " + after);
-            assertEquals(List.of("eval_loss", "eval_accuracy", "eval_f1_macro", "eval_precision_macro", "eval_recall_macro", "eval_mcc"),
+            assertEquals(List.of("eval_loss", "eval_accuracy", "eval_f1_macro", "eval_precision_macro", "eval_recall_macro", "eval_mcc", "eval_samples"),
                     List.copyOf(r.metrics().keySet()));
 
             // logging_steps 4 -> steps 4, 8, 12; epoch evaluation -> steps 4, 8, 12
@@ -122,7 +122,7 @@ class TrainerTest {
             double after = r.metrics().get("eval_loss");
             System.out.printf("[trainer] tokcls loss %.4f -> %.4f, f1 %.3f accuracy %.3f%n", before, after, r.metrics().get("eval_f1"), r.metrics().get("eval_accuracy"));
             assertTrue(after < before - 0.1, "loss should decrease: " + before + " -> " + after);
-            assertEquals(List.of("eval_loss", "eval_precision", "eval_recall", "eval_f1", "eval_accuracy"), List.copyOf(r.metrics().keySet()));
+            assertEquals(List.of("eval_loss", "eval_precision", "eval_recall", "eval_f1", "eval_accuracy", "eval_samples"), List.copyOf(r.metrics().keySet()));
             assertTrue(r.metrics().get("eval_accuracy") > 0.5, "memorising 3 sentences: " + r.metrics());
             try (LoadedCheckpoint re = HfCheckpoint.load(out)) {
                 assertEquals(List.of("GPT2ForTokenClassification"), re.config().architectures());
