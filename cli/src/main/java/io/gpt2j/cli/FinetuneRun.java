@@ -41,6 +41,10 @@ final class FinetuneRun {
         if (loop.resumeFromCheckpoint() != null && !Files.isDirectory(loop.resumeFromCheckpoint())) {
             throw new IllegalArgumentException("--resume_from_checkpoint " + loop.resumeFromCheckpoint() + ": no such directory");
         }
+        if (!Evaluator.metricNames(task).contains(loop.metricForBestModel())) {
+            throw new IllegalArgumentException("--metric_for_best_model " + a.metricForBestModel + " is not a " + task.name().toLowerCase(Locale.ROOT)
+                    + " metric; expected one of " + Evaluator.metricNames(task).stream().map(m -> m.substring(5)).toList());
+        }
         Gpt2Tokenizer tok = Gpt2Tokenizer.fromDirectory(a.model);
         try (LoadedCheckpoint ckpt = HfCheckpoint.load(a.model);
              Parallel pool = new Parallel(a.threads != null ? a.threads : Parallel.defaultThreads())) {

@@ -132,6 +132,8 @@ class FinetuneTasksTest {
         fails("do not fill one block of block_size 64", args("causal-lm", "--train", tiny.toString(), "--block_size", "64", "--output", out));
         fails("evaluation_strategy 'often'", args("causal-lm", "--train", tiny.toString(), "--evaluation_strategy", "often", "--output", out));
         fails("--resume_from_checkpoint", args("causal-lm", "--train", tiny.toString(), "--resume_from_checkpoint", dir.resolve("nope").toString(), "--output", out));
+        fails("--metric_for_best_model f1_macro is not a token_classification metric", args("token-classification", "--train", conll.toString(),
+                "--metric_for_best_model", "f1_macro", "--output", out));
         fails("--seqeval_mode 'iob3'", args("token-classification", "--train", conll.toString(), "--seqeval_mode", "iob3", "--output", out));
     }
 

@@ -16,6 +16,15 @@ public interface Evaluator {
     /** Metrics in a stable order, eval_loss first, eval_samples last; batches of {@code batchSize} rows padded with {@code padId}. */
     Map<String, Double> evaluate(TrainableGpt2 model, int batchSize, int padId);
 
+    /** The metric names each task's evaluator reports (for checking metric_for_best_model before training). */
+    static List<String> metricNames(Task task) {
+        return switch (task) {
+            case SEQUENCE_CLASSIFICATION -> List.of("eval_loss", "eval_accuracy", "eval_f1_macro", "eval_precision_macro", "eval_recall_macro", "eval_mcc");
+            case TOKEN_CLASSIFICATION -> List.of("eval_loss", "eval_precision", "eval_recall", "eval_f1", "eval_accuracy");
+            case CAUSAL_LM -> List.of("eval_loss", "eval_perplexity");
+        };
+    }
+
     /** Sequence classification: loss, accuracy, macro F1 / precision / recall (scikit-learn) and MCC. */
     static Evaluator textClassification(TextClassificationData data) {
         return (model, bs, pad) -> {

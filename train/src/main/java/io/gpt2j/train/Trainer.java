@@ -61,6 +61,10 @@ public final class Trainer {
     private double logLossSum;
     private int logCount;
     private BufferedWriter metricsOut;
+    // results of the last optimizerStep
+    private long stepTokens;
+    private float stepNorm;
+    private double stepLr;
 
     /** @param tokenizerDir whose tokenizer files are copied into every saved directory (may be null) */
     public Trainer(TrainableGpt2 model, FineTuneOptions options, LoopOptions loop, Path tokenizerDir) {
@@ -82,6 +86,7 @@ public final class Trainer {
     public Result train(TrainingData train, Evaluator validation, Listener listener) {
         int n = train.size(), bs = opt.perDeviceTrainBatchSize(), ga = opt.gradientAccumulationSteps();
         if (n == 0) throw new IllegalArgumentException("no training examples");
+        if (loop.applyEarlyStopping() && validation == null) throw new IllegalArgumentException("apply_early_stopping needs validation data");
         int total = opt.totalSteps(n), stepsPerEpoch = opt.stepsPerEpoch(n);
         int batches = (n + bs - 1) / bs;
         // micro-batches per optimizer step; those that do not fill a last accumulation group of an epoch are skipped
@@ -103,29 +108,11 @@ public final class Trainer {
                     order = permutation(n, new Random(opt.seed() + epoch));
                     orderEpoch = epoch;
                 }
-                model.zeroGrad();
-                double stepLoss = 0;
-                for (int k = 0; k < group; k++) {
-                    int bi = inEpoch * group + k;
-                    if (drop.any()) model.train(drop, mix(opt.seed(), (long) step * group + k));
-                    Batch batch = train.batch(order, bi * bs, Math.min(n, (bi + 1) * bs), padId);
-                    float loss = model.forward(batch);
-                    if (!Float.isFinite(loss)) throw diverged("loss is " + loss, step, epoch);
-                    model.backward();
-                    stepLoss += loss;
-                    long tokens = tokens(batch);
-                    runTokens += tokens;
-                    logTokens += tokens;
-                }
-                float[] g = model.grads();
-                if (group > 1) {
-                    float s = 1f / group;
-                    for (int i = 0; i < g.length; i++) g[i] *= s;
-                }
-                float norm = AdamW.clipGradNorm(g, opt.maxGradNorm() > 0 ? opt.maxGradNorm() : Double.POSITIVE_INFINITY);
-                if (!Float.isFinite(norm)) throw diverged("gradient norm is " + norm, step, epoch);
-                double lr = sched.lr(opt.learningRate(), step);
-                adam.step(model.params(), g, lr);
+                double stepLoss = optimizerStep(train, order, inEpoch, step, epoch, group, sched, drop);
+                runTokens += stepTokens;
+                logTokens += stepTokens;
+                double lr = stepLr;
+                float norm = stepNorm;
                 step++;
                 logLossSum += stepLoss;
                 logCount += group;
@@ -133,14 +120,7 @@ public final class Trainer {
                 listener.onStep(step, total, stepLoss / group, lr, runTokens / Math.max(1e-9, (now - t0) / 1e9));
                 double ep = (double) step / stepsPerEpoch;
                 if (step % opt.loggingSteps() == 0 || step == total) {
-                    Map<String, Object> r = record(step, ep);
-                    r.put("loss", logLossSum / logCount);
-                    r.put("learning_rate", lr);
-                    r.put("grad_norm", (double) norm);
-                    r.put("tokens_per_second", logTokens / Math.max(1e-9, (now - logT0) / 1e9));
-                    log(r, listener);
-                    logLossSum = 0;
-                    logCount = 0;
+                    logTraining(step, ep, lr, norm, logTokens / Math.max(1e-9, (now - logT0) / 1e9), listener);
                     logTokens = 0;
                     logT0 = System.nanoTime();
                 }
@@ -175,6 +155,38 @@ public final class Trainer {
         }
     }
 
+    /**
+     * One optimizer step: {@code group} micro-batches forward and backward (gradients averaged over them), clipping,
+     * AdamW at the scheduled rate. Returns the summed micro-batch loss; sets stepTokens, stepNorm, stepLr.
+     */
+    private double optimizerStep(TrainingData train, int[] order, int inEpoch, int step, int epoch, int group,
+                                 LrSchedule sched, TrainableGpt2.Dropout drop) {
+        int n = train.size(), bs = opt.perDeviceTrainBatchSize();
+        model.zeroGrad();
+        double stepLoss = 0;
+        stepTokens = 0;
+        for (int k = 0; k < group; k++) {
+            int bi = inEpoch * group + k;
+            if (drop.any()) model.train(drop, mix(opt.seed(), (long) step * group + k));
+            Batch batch = train.batch(order, bi * bs, Math.min(n, (bi + 1) * bs), padId);
+            float loss = model.forward(batch);
+            if (!Float.isFinite(loss)) throw diverged("loss is " + loss, step, epoch);
+            model.backward();
+            stepLoss += loss;
+            stepTokens += tokens(batch);
+        }
+        float[] g = model.grads();
+        if (group > 1) {
+            float s = 1f / group;
+            for (int i = 0; i < g.length; i++) g[i] *= s;
+        }
+        stepNorm = AdamW.clipGradNorm(g, opt.maxGradNorm() > 0 ? opt.maxGradNorm() : Double.POSITIVE_INFINITY);
+        if (!Float.isFinite(stepNorm)) throw diverged("gradient norm is " + stepNorm, step, epoch);
+        stepLr = sched.lr(opt.learningRate(), step);
+        adam.step(model.params(), g, stepLr);
+        return stepLoss;
+    }
+
     /** Metrics of the model on {@code data} in eval mode (no dropout); training mode is set again per micro-batch. */
     public Map<String, Double> evaluate(Evaluator data) {
         model.eval();
@@ -187,6 +199,18 @@ public final class Trainer {
 
     public List<Map<String, Object>> history() {
         return List.copyOf(history);
+    }
+
+    /** A training log record: the mean micro-batch loss since the last one, this step's rate and norm, throughput. */
+    private void logTraining(int step, double epoch, double lr, float norm, double tokensPerSecond, Listener listener) {
+        Map<String, Object> r = record(step, epoch);
+        r.put("loss", logLossSum / logCount);
+        r.put("learning_rate", lr);
+        r.put("grad_norm", (double) norm);
+        r.put("tokens_per_second", tokensPerSecond);
+        log(r, listener);
+        logLossSum = 0;
+        logCount = 0;
     }
 
     private Map<String, Double> evaluateAndLog(Evaluator validation, int step, double ep, Listener listener) {
