@@ -47,7 +47,9 @@ public final class FinetuneCommand implements Runnable {
         public Integer call() throws Exception {
             return FinetuneRun.run(args, Task.SEQUENCE_CLASSIFICATION, "single_label_classification", (tok, cfg) -> {
                 var rows = TextClassificationData.readJsonl(args.train, textColumn, labelColumn);
-                List<String> names = TextClassificationData.labelNames(rows, FinetuneRun.labelFile(labels, args.train));
+                List<String> given = FinetuneRun.labelFile(labels, args.train);
+                List<String> names = TextClassificationData.labelNames(rows, given);
+                if (given.isEmpty()) names = FinetuneRun.preferCheckpointOrder(names, cfg);
                 var train = encode(args.train, rows, names, tok);
                 var val = args.validation == null ? null
                         : encode(args.validation, TextClassificationData.readJsonl(args.validation, textColumn, labelColumn), names, tok);
@@ -100,7 +102,9 @@ public final class FinetuneCommand implements Runnable {
             };
             return FinetuneRun.run(args, Task.TOKEN_CLASSIFICATION, null, (tok, cfg) -> {
                 var sentences = TokenClassificationData.read(args.train, tokenKey, tagKey);
-                List<String> names = TokenClassificationData.labelNames(sentences, FinetuneRun.labelFile(labels, args.train));
+                List<String> given = FinetuneRun.labelFile(labels, args.train);
+                List<String> names = TokenClassificationData.labelNames(sentences, given);
+                if (given.isEmpty()) names = FinetuneRun.preferCheckpointOrder(names, cfg);
                 var train = TokenClassificationData.encode(sentences, names, tok, args.maxSeqLength);
                 var val = args.validation == null ? null
                         : TokenClassificationData.encode(TokenClassificationData.read(args.validation, tokenKey, tagKey), names, tok, args.maxSeqLength);

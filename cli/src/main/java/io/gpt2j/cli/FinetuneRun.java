@@ -105,6 +105,16 @@ final class FinetuneRun {
         return sb.toString();
     }
 
+    /**
+     * run_ner's rule for a checkpoint that already has labels: when its id2label holds exactly the labels found in
+     * the data, its order is kept (so its head stays valid); otherwise the data's order is used.
+     */
+    static List<String> preferCheckpointOrder(List<String> fromData, Gpt2Config cfg) {
+        List<String> ckpt = cfg.id2label();
+        if (ckpt.isEmpty() || ckpt.size() != fromData.size()) return fromData;
+        return new java.util.HashSet<>(ckpt).equals(new java.util.HashSet<>(fromData)) ? ckpt : fromData;
+    }
+
     /** Label names from a file given with --labels, else labels.txt beside the training data, else none. */
     static List<String> labelFile(Path given, Path train) {
         Path f = given != null ? given : train.toAbsolutePath().getParent().resolve("labels.txt");

@@ -99,6 +99,23 @@ class FinetuneTasksTest {
         assertTrue(last < first, "training loss goes down: " + first + " -> " + last);
     }
 
+    /** Continuing from a token classifier keeps its label order when the data has the same label set (run_ner). */
+    @Test
+    void continuingKeepsTheCheckpointsLabelOrder(@TempDir Path dir) throws Exception {
+        Path data = Files.copy(RESOURCES.resolve("ner/string-tags.jsonl"), dir.resolve("d.jsonl"));
+        Path order = Files.writeString(dir.resolve("order.txt"), "O\nB-PER\nB-ORG\nB-MISC\nI-MISC\n");
+        Path first = dir.resolve("first"), second = dir.resolve("second");
+        assertEquals(0, run(args("token-classification", "--train", data.toString(), "--token-key", "words", "--tag-key", "tags",
+                "--labels", order.toString(), "--output", first.toString(), "--max_steps", "1", "--save_steps", "0")).code());
+        List<String> a = new ArrayList<>(List.of("finetune", "token-classification", "--model", first.toString(), "--threads", "2",
+                "--disable_tqdm", "--train", data.toString(), "--token-key", "words", "--tag-key", "tags", "--output", second.toString(),
+                "--max_steps", "1", "--save_steps", "0"));
+        assertEquals(0, run(a.toArray(String[]::new)).code());
+        try (LoadedCheckpoint re = HfCheckpoint.load(second)) {
+            assertEquals(List.of("O", "B-PER", "B-ORG", "B-MISC", "I-MISC"), re.config().id2label(), "not the sorted order of the data");
+        }
+    }
+
     /** Every bad input: exit code 1 and exactly one line on stderr naming the problem. */
     static void fails(String expect, String... args) {
         Run r = run(args);
