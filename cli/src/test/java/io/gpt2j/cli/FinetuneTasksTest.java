@@ -151,6 +151,8 @@ class FinetuneTasksTest {
         fails("--resume_from_checkpoint", args("causal-lm", "--train", tiny.toString(), "--resume_from_checkpoint", dir.resolve("nope").toString(), "--output", out));
         fails("--metric_for_best_model f1_macro is not a token_classification metric", args("token-classification", "--train", conll.toString(),
                 "--metric_for_best_model", "f1_macro", "--output", out));
+        fails("--labels " + dir.resolve("missing.txt") + ": no such file", args("token-classification", "--train", conll.toString(),
+                "--labels", dir.resolve("missing.txt").toString(), "--output", out));
         fails("--seqeval_mode 'iob3'", args("token-classification", "--train", conll.toString(), "--seqeval_mode", "iob3", "--output", out));
     }
 

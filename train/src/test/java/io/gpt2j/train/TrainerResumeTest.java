@@ -112,6 +112,19 @@ class TrainerResumeTest {
             m = assertThrows(IllegalArgumentException.class, () -> u.train(train, null, new Trainer.Listener() {
             })).getMessage();
             assertTrue(m.contains("not a gpt2j checkpoint"), m);
+            // a transformers checkpoint: trainer_state.json without gpt2j's resume section
+            Path hf = Files.createDirectories(dir.resolve("hf-checkpoint"));
+            Files.writeString(hf.resolve("trainer_state.json"), "{\"global_step\": 2, \"epoch\": 1.0, \"log_history\": []}");
+            var v = new Trainer(model(ckpt, pool, names), o, new LoopOptions("no", 0, 2, 0, false, 1, "loss", dir, hf), CKPT);
+            m = assertThrows(IllegalArgumentException.class, () -> v.train(train, null, new Trainer.Listener() {
+            })).getMessage();
+            assertTrue(m.contains("no 'gpt2j_resume' section"), m);
+            // a checkpoint whose optimizer state went missing
+            Files.delete(dir.resolve("checkpoint-2").resolve(Checkpoints.OPTIMIZER));
+            var w = new Trainer(model(ckpt, pool, names), o, new LoopOptions("no", 0, 2, 0, false, 1, "loss", dir, dir.resolve("checkpoint-2")), CKPT);
+            m = assertThrows(IllegalArgumentException.class, () -> w.train(train, null, new Trainer.Listener() {
+            })).getMessage();
+            assertTrue(m.contains("no optimizer.safetensors"), m);
         }
     }
 
