@@ -45,7 +45,7 @@ final class FinetuneArgs {
     @Option(names = {"--lora_dropout", "--lora-dropout"}, description = "dropout on the LoRA input path (default 0.0)") double loraDropout = 0;
     @Option(names = {"--lora_target_modules", "--lora-target-modules"}, split = ",", defaultValue = "c_attn", description = "c_attn, c_proj, c_fc (default c_attn)") List<String> loraTargets;
     @Option(names = {"--save_lora_adapter", "--save-lora-adapter"}, arity = "0..1", description = "save a PEFT adapter (adapter_config.json + adapter_model.safetensors) instead of merging LoRA into the weights") boolean saveLoraAdapter;
-    @Option(names = {"--disable_tqdm", "--disable-tqdm"}, arity = "0..1", description = "no progress bar (default: a bar on stderr when it is a terminal)") Boolean disableTqdm;
+    @Option(names = {"--disable_tqdm", "--disable-tqdm"}, arity = "0..1", description = "no progress bar (default: a bar on stderr, redrawn in place on a terminal, otherwise a plain line every 30 s)") Boolean disableTqdm;
 
     FineTuneOptions options() {
         return new FineTuneOptions(numTrainEpochs, maxSteps, learningRate, batchSize, gradAccum, warmupSteps, warmupRatio,
@@ -67,7 +67,7 @@ final class FinetuneArgs {
         return new LoraConfig(loraR, loraAlpha, loraDropout, loraTargets);
     }
 
-    boolean progressBar() {
-        return disableTqdm == null ? System.console() != null : !disableTqdm;
+    TrainProgress.Mode progressMode() {
+        return TrainProgress.mode(disableTqdm);
     }
 }

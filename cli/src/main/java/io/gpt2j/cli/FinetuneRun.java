@@ -70,7 +70,7 @@ final class FinetuneRun {
             out.printf("fine-tuning %s (%s): %s, %d optimizer steps, %,d trainable parameters%s%s%n", a.model, task.name().toLowerCase(Locale.ROOT),
                     data.summary(), total, model.trainableCount(), lora == null ? "" : " (LoRA " + lora + ", GPT-2 weights frozen)",
                     loop.resumeFromCheckpoint() != null ? ", resuming from " + loop.resumeFromCheckpoint() : "");
-            TrainProgress progress = new TrainProgress(out, err, a.progressBar());
+            TrainProgress progress = new TrainProgress(out, err, a.progressMode());
             Trainer trainer = new Trainer(model, opt, loop, a.model);
             long t0 = System.nanoTime();
             Trainer.Result r;
