@@ -1,5 +1,6 @@
 package io.gpt2j.train;
 
+import io.gpt2j.core.model.ClassificationHead;
 import io.gpt2j.eval.metrics.Classification;
 import io.gpt2j.eval.metrics.SeqEval;
 import java.util.ArrayList;
@@ -37,18 +38,14 @@ public interface Evaluator {
                 loss += model.forward(data.batch(order, from, to, pad)) * (double) (to - from);
                 float[] logits = model.logits();
                 for (int b = 0; b < to - from; b++) {
-                    pred.add(argmax(logits, b * K, K));
+                    pred.add(ClassificationHead.argmax(logits, b * K, K));
                     gold.add(data.labels()[from + b]);
                 }
             }
-            Classification<Integer> c = new Classification<>(gold, pred);
             Map<String, Double> m = new LinkedHashMap<>();
             m.put("eval_loss", loss / n);
-            m.put("eval_accuracy", c.accuracy());
-            m.put("eval_f1_macro", c.macroF1());
-            m.put("eval_precision_macro", c.macroPrecision());
-            m.put("eval_recall_macro", c.macroRecall());
-            m.put("eval_mcc", c.mcc());
+            // the same numbers, names and definitions as `evaluate text-classification` reports
+            new Classification<>(gold, pred).summary().forEach((k, v) -> m.put("eval_" + k, v));
             m.put("eval_samples", (double) n);
             return m;
         };
@@ -79,7 +76,7 @@ public interface Evaluator {
                     for (int t = 0; t < e.ids().length; t++) {
                         if (e.labels()[t] == Batch.IGNORE_INDEX) continue;
                         g.add(names.get(e.labels()[t]));
-                        p.add(names.get(argmax(logits, (b * batch.T() + t) * K, K)));
+                        p.add(names.get(ClassificationHead.argmax(logits, (b * batch.T() + t) * K, K)));
                     }
                     gold.add(g);
                     pred.add(p);
@@ -119,11 +116,5 @@ public interface Evaluator {
         int[] o = new int[n];
         for (int i = 0; i < n; i++) o[i] = i;
         return o;
-    }
-
-    private static int argmax(float[] x, int off, int n) {
-        int best = 0;
-        for (int k = 1; k < n; k++) if (x[off + k] > x[off + best]) best = k;
-        return best;
     }
 }
