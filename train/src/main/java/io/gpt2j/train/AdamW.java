@@ -86,6 +86,26 @@ public final class AdamW {
         return step;
     }
 
+    /** The first layout offset this optimizer updates; moments cover {@code [trainableFrom, layout.total())}. */
+    public int trainableFrom() {
+        return from;
+    }
+
+    /**
+     * Continues a saved run: copies the moments and the step count (checkpoint resume). The moments cover only the
+     * trainable tail (index i - trainableFrom), so a checkpoint of a LoRA run holds the adapter's moments only.
+     */
+    public void restore(float[] expAvg, float[] expAvgSq, int stepCount) {
+        if (expAvg.length != m.length || expAvgSq.length != v.length) {
+            throw new IllegalArgumentException("optimizer state has " + expAvg.length + "/" + expAvgSq.length
+                    + " values, the model has " + m.length + " trainable parameters (from layout offset " + from + ")");
+        }
+        if (stepCount < 0) throw new IllegalArgumentException("optimizer step count must be >= 0, got " + stepCount);
+        System.arraycopy(expAvg, 0, m, 0, m.length);
+        System.arraycopy(expAvgSq, 0, v, 0, v.length);
+        this.step = stepCount;
+    }
+
     /** exp_avg (first moment), flat, same layout as the trainable parameters (index i - trainableFrom). */
     public float[] expAvg() {
         return m;

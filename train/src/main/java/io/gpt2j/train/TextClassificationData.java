@@ -15,7 +15,7 @@ import java.util.TreeSet;
  * A text-classification JSONL file ({@code {"text": ..., "label": int or string}} per line), tokenised and
  * truncated to max_seq_length; label ids index {@code labelNames}. Immutable after loading.
  */
-public record TextClassificationData(List<int[]> ids, int[] labels, List<String> labelNames) {
+public record TextClassificationData(List<int[]> ids, int[] labels, List<String> labelNames) implements TrainingData {
 
     /** One raw example before tokenisation. */
     public record Row(String text, Object label) {

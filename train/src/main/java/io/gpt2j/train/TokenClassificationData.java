@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * "ner_tags": [...]}}) or CoNLL column files, aligned to BPE tokens as transformers' run_ner does (first sub-token
  * of a word gets its label, the others -100). Immutable after loading; tokenisation only, no model math.
  */
-public record TokenClassificationData(List<Example> examples, List<String> labelNames) {
+public record TokenClassificationData(List<Example> examples, List<String> labelNames) implements TrainingData {
 
     /** One raw sentence: its words, one tag per word (Integer index or String name), and where it came from. */
     public record Sentence(List<String> words, List<Object> tags, String where) {

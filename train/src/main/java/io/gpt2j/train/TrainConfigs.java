@@ -23,4 +23,12 @@ public final class TrainConfigs {
                 c.reorderAndUpcastAttn(), c.tieWordEmbeddings(), c.bosTokenId(), c.eosTokenIds(), padTokenId,
                 List.of(architecture), id2label.size(), id2label, problemType, c.extra());
     }
+
+    /** A plain language-model config (GPT2LMHeadModel, no labels), e.g. after continued pre-training of any checkpoint. */
+    public static Gpt2Config forCausalLm(Gpt2Config c) {
+        return new Gpt2Config(c.vocabSize(), c.nPositions(), c.nEmbd(), c.nLayer(), c.nHead(), c.nInner(),
+                c.layerNormEpsilon(), c.activationFunction(), c.scaleAttnWeights(), c.scaleAttnByInverseLayerIdx(),
+                c.reorderAndUpcastAttn(), c.tieWordEmbeddings(), c.bosTokenId(), c.eosTokenIds(), c.padTokenId(),
+                List.of("GPT2LMHeadModel"), 0, List.of(), null, c.extra());
+    }
 }

@@ -147,7 +147,7 @@ class LoraTest {
             plain.forward(b);
             assertTrue(TrainGolden.maxAbsDiff(plain.logits(), adapted) > 1e-2, "the random B must change the logits");
 
-            SequenceClassificationTrainer.save(m, out, dir, null);
+            Checkpoints.writeModel(m, out, dir);
             try (LoadedCheckpoint re = HfCheckpoint.load(out)) {
                 assertFalse(re.extraTensors().keySet().stream().anyMatch(k -> k.contains("lora")), "no adapter tensors in a merged save");
                 TrainableGpt2 merged = TrainableGpt2.fromCheckpoint(re, Task.SEQUENCE_CLASSIFICATION, 3, 0, POOL);

@@ -1,7 +1,9 @@
 package io.gpt2j.eval.metrics;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 
 /**
@@ -108,6 +110,20 @@ public final class Classification<L extends Comparable<L>> {
         for (int k = 0; k < labels.size(); k++) cov -= (double) predicted(k) * actual(k);
         double den = Math.sqrt(s * s - pk2) * Math.sqrt(s * s - tk2);
         return den == 0 ? 0 : cov / den;
+    }
+
+    /**
+     * The headline numbers under the names both {@code evaluate text-classification} and fine-tuning's validation
+     * (with an {@code eval_} prefix) report: accuracy, f1_macro, precision_macro, recall_macro, mcc.
+     */
+    public Map<String, Double> summary() {
+        Map<String, Double> m = new LinkedHashMap<>();
+        m.put("accuracy", accuracy());
+        m.put("f1_macro", macroF1());
+        m.put("precision_macro", macroPrecision());
+        m.put("recall_macro", macroRecall());
+        m.put("mcc", mcc());
+        return m;
     }
 
     private static double ratio(long a, long b) {

@@ -19,15 +19,10 @@ public final class ClassificationReport {
 
     /** Accuracy, macro/micro P/R/F1, MCC, per-class P/R/F1/support and the confusion matrix; {@code name} labels a class. */
     public static <L extends Comparable<L>> Map<String, Object> metrics(Classification<L> c, Function<L, String> name) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("accuracy", c.accuracy());
-        m.put("f1_macro", c.macroF1());
-        m.put("precision_macro", c.macroPrecision());
-        m.put("recall_macro", c.macroRecall());
+        Map<String, Object> m = new LinkedHashMap<>(c.summary());
         m.put("f1_micro", c.microF1());
         m.put("precision_micro", c.microF1());
         m.put("recall_micro", c.microF1());
-        m.put("mcc", c.mcc());
         long[][] cm = c.confusionMatrix();
         Map<String, Object> per = new LinkedHashMap<>();
         for (int k = 0; k < c.labels().size(); k++) {

@@ -57,9 +57,13 @@ public final class SeqEval {
         }
         List<Entity> g = entities(gold, mode), p = entities(predicted, mode);
         Set<Entity> gs = new HashSet<>(g);
-        long correct = p.stream().filter(gs::contains).count();
-        double prec = p.isEmpty() ? 0 : (double) correct / p.size(), rec = g.isEmpty() ? 0 : (double) correct / g.size();
-        return new Result(prec, rec, prec + rec == 0 ? 0 : 2 * prec * rec / (prec + rec), g.size(), p.size(), correct);
+        return result(g.size(), p.size(), p.stream().filter(gs::contains).count());
+    }
+
+    /** Precision, recall and F1 from entity counts; a 0/0 ratio counts as 0. */
+    private static Result result(long gold, long predicted, long correct) {
+        double prec = predicted == 0 ? 0 : (double) correct / predicted, rec = gold == 0 ? 0 : (double) correct / gold;
+        return new Result(prec, rec, prec + rec == 0 ? 0 : 2 * prec * rec / (prec + rec), gold, predicted, correct);
     }
 
     /** {@link #evaluate} restricted to each entity type that occurs in the gold or predicted tags, by type name. */
@@ -75,8 +79,7 @@ public final class SeqEval {
             long gn = 0, pn = 0, correct = 0;
             for (Entity e : g) if (e.type().equals(t)) { gs.add(e); gn++; }
             for (Entity e : p) if (e.type().equals(t)) { pn++; if (gs.contains(e)) correct++; }
-            double prec = pn == 0 ? 0 : (double) correct / pn, rec = gn == 0 ? 0 : (double) correct / gn;
-            out.put(t, new Result(prec, rec, prec + rec == 0 ? 0 : 2 * prec * rec / (prec + rec), gn, pn, correct));
+            out.put(t, result(gn, pn, correct));
         }
         return out;
     }

@@ -17,6 +17,10 @@ class ClassificationMetricsTest {
         assertEquals(0.2222222222222222, c.macroPrecision(), 1e-15); // sklearn precision_score macro example
         assertEquals(0.3333333333333333, c.macroRecall(), 1e-15); // sklearn recall_score macro example
         assertArrayEquals(new long[][] {{2, 0, 0}, {1, 0, 1}, {0, 2, 0}}, c.confusionMatrix());
+        // the headline map that fine-tuning (eval_ prefix) and `evaluate text-classification` both report
+        assertEquals(java.util.Map.of("accuracy", 0.3333333333333333, "f1_macro", 0.26666666666666666,
+                "precision_macro", 0.2222222222222222, "recall_macro", 0.3333333333333333, "mcc", c.mcc()), c.summary());
+        assertEquals(List.of("accuracy", "f1_macro", "precision_macro", "recall_macro", "mcc"), List.copyOf(c.summary().keySet()));
     }
 
     /** scikit-learn matthews_corrcoef docs: y_true [+1,+1,+1,-1], y_pred [+1,-1,+1,+1] -> -0.33333333333333337. */
