@@ -7,7 +7,6 @@ import io.gpt2j.core.load.LoadedCheckpoint;
 import io.gpt2j.core.model.Gpt2;
 import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
 import io.gpt2j.eval.LmEvaluation;
-import io.gpt2j.eval.Progress;
 import io.gpt2j.eval.ReportFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -83,25 +82,11 @@ final class EvaluateCommand implements Runnable {
             try (LoadedCheckpoint ck = HfCheckpoint.load(model); Parallel pool = new Parallel(th)) {
                 Gpt2 gpt = new Gpt2(ck.config(), ck.weights(), pool);
                 Gpt2Tokenizer tok = Gpt2Tokenizer.fromDirectory(model);
-                long t0 = System.nanoTime();
-                Progress progress = quiet ? Progress.NONE : new Progress() {
-                    long last;
-
-                    @Override
-                    public void update(long done, long total) {
-                        long now = System.nanoTime();
-                        if (done == total || now - last > 2_000_000_000L) {
-                            last = now;
-                            double sec = (now - t0) / 1e9;
-                            err.printf("[%s] %d/%d (%.0f%%) %.0f s elapsed, ~%.0f s left%n", task, done, total, 100.0 * done / total,
-                                    sec, done == 0 ? 0 : sec * (total - done) / done);
-                            err.flush();
-                        }
-                    }
-                };
                 Map<String, Object> report = new java.util.LinkedHashMap<>();
                 report.put("model_dir", model.toString());
-                report.putAll(LmEvaluation.run(gpt, tok, s, progress));
+                try (EvalProgress progress = EvalProgress.forRun(err, String.valueOf(task), quiet)) {
+                    report.putAll(LmEvaluation.run(gpt, tok, s, progress));
+                }
                 String json = Json.write(report);
                 if (output != null) Files.writeString(output, json + "\n", StandardCharsets.UTF_8);
                 else spec.commandLine().getOut().println(json);
