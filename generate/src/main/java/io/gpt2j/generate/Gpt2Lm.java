@@ -6,7 +6,8 @@ import io.gpt2j.core.model.InferenceState;
 /**
  * Adapts the core Gpt2 forward pass (immutable, shareable) to {@link CausalLm}. When all hidden states of a
  * left-padded prefill are asked for (contrastive search), the pad positions get transformers' values
- * ({@link PadHiddenStates}).
+ * ({@link PadHiddenStates}). {@link #newRowSession} keeps every row in its own batch-1 cache, so that a scheduler
+ * can step rows of different sessions together ({@link Gpt2#decodeBatch}).
  */
 public final class Gpt2Lm implements CausalLm {
     private final Gpt2 model;
@@ -39,6 +40,34 @@ public final class Gpt2Lm implements CausalLm {
         return new S(model.newState(batch, capacity));
     }
 
+    /**
+     * A session whose rows are independent batch-1 caches: for rows without left padding it computes what
+     * {@link #newSession} does (each row alone), and {@link Rows#row} exposes each row's cache so that decode steps
+     * of many sessions can run as one batch. Reorder and gather copy single rows.
+     */
+    public Rows newRowSession(int batch, int capacity) {
+        InferenceState[] rows = new InferenceState[batch];
+        for (int r = 0; r < batch; r++) rows[r] = model.newState(1, capacity);
+        return new Rows(rows);
+    }
+
+    /** out logits [B*V] of the last position, hidden [B*T*E] or [B*E]; see {@link Session#forward}. */
+    private void forward(InferenceState state, int[][] tokens, int[][] mask, float[] logits, float[] hidden, boolean allHidden) {
+        if (!allHidden || tokens[0].length == 1) {
+            model.forward(state, tokens, null, mask, logits, hidden, false);
+            return;
+        }
+        // all positions: the model then writes logits for every position too; keep only the last ones
+        int b = tokens.length, t = tokens[0].length, v = vocabSize();
+        float[] all = logits == null ? null : new float[b * t * v];
+        boolean prefill = state.length() == 0;
+        model.forward(state, tokens, null, mask, all, hidden, true);
+        if (prefill && hidden != null && mask != null) PadHiddenStates.fix(model, state, tokens, mask, hidden);
+        if (logits != null) {
+            for (int r = 0; r < b; r++) System.arraycopy(all, (r * t + t - 1) * v, logits, r * v, v);
+        }
+    }
+
     private final class S implements Session {
         private final InferenceState state;
 
@@ -58,19 +87,7 @@ public final class Gpt2Lm implements CausalLm {
 
         @Override
         public void forward(int[][] tokens, int[][] mask, float[] logits, float[] hidden, boolean allHidden) {
-            if (!allHidden || tokens[0].length == 1) {
-                model.forward(state, tokens, null, mask, logits, hidden, false);
-                return;
-            }
-            // all positions: the model then writes logits for every position too; keep only the last ones
-            int b = tokens.length, t = tokens[0].length, v = vocabSize();
-            float[] all = logits == null ? null : new float[b * t * v];
-            boolean prefill = state.length() == 0;
-            model.forward(state, tokens, null, mask, all, hidden, true);
-            if (prefill && hidden != null && mask != null) PadHiddenStates.fix(model, state, tokens, mask, hidden);
-            if (logits != null) {
-                for (int r = 0; r < b; r++) System.arraycopy(all, (r * t + t - 1) * v, logits, r * v, v);
-            }
+            Gpt2Lm.this.forward(state, tokens, mask, logits, hidden, allHidden);
         }
 
         @Override
@@ -81,6 +98,62 @@ public final class Gpt2Lm implements CausalLm {
         @Override
         public Session gather(int[] rows, int capacity) {
             return new S(state.gather(rows, capacity));
+        }
+    }
+
+    /** Rows in independent batch-1 caches ({@link #newRowSession}); owned by one generation loop, not thread-safe. */
+    public final class Rows implements Session {
+        private InferenceState[] rows;
+
+        private Rows(InferenceState[] rows) {
+            this.rows = rows;
+        }
+
+        /** Row r's cache, for a batched decode step ({@link Gpt2#decodeBatch}) that appends one token to it. */
+        public InferenceState row(int r) {
+            return rows[r];
+        }
+
+        @Override
+        public int batch() {
+            return rows.length;
+        }
+
+        @Override
+        public int length() {
+            return rows[0].length();
+        }
+
+        @Override
+        public void forward(int[][] tokens, int[][] mask, float[] logits, float[] hidden, boolean allHidden) {
+            int T = tokens[0].length, V = vocabSize(), H = (allHidden ? T : 1) * hiddenSize();
+            float[] lg = logits == null ? null : new float[V];
+            float[] hd = hidden == null ? null : new float[H];
+            for (int r = 0; r < rows.length; r++) {
+                Gpt2Lm.this.forward(rows[r], new int[][]{tokens[r]}, mask == null ? null : new int[][]{mask[r]}, lg, hd, allHidden);
+                if (lg != null) System.arraycopy(lg, 0, logits, r * V, V);
+                if (hd != null) System.arraycopy(hd, 0, hidden, r * H, H);
+            }
+        }
+
+        @Override
+        public void reorder(int[] src) {
+            if (src.length != rows.length) throw new IllegalArgumentException("reorder needs " + rows.length + " row indices, got " + src.length);
+            InferenceState[] next = new InferenceState[src.length];
+            boolean[] used = new boolean[rows.length];
+            for (int i = 0; i < src.length; i++) {
+                InferenceState s = rows[src[i]];
+                next[i] = used[src[i]] ? s.gather(new int[]{0}, s.capacity()) : s;
+                used[src[i]] = true;
+            }
+            rows = next;
+        }
+
+        @Override
+        public Rows gather(int[] idx, int capacity) {
+            InferenceState[] next = new InferenceState[idx.length];
+            for (int i = 0; i < idx.length; i++) next[i] = rows[idx[i]].gather(new int[]{0}, capacity);
+            return new Rows(next);
         }
     }
 }

@@ -28,14 +28,16 @@ final class Admission {
         }
         boolean ok = false;
         try {
-            ok = running.tryAcquire(Math.max(0, ticket.remainingNanos()), TimeUnit.NANOSECONDS);
+            while (!ok) {
+                ticket.check(); // a queued request whose client hung up or timed out leaves the queue at once
+                ok = running.tryAcquire(Math.min(Scheduler.CHECK_NANOS, Math.max(1, ticket.remainingNanos())), TimeUnit.NANOSECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            if (!ok) present.decrementAndGet();
         }
-        if (!ok) {
-            present.decrementAndGet();
-            throw new Ticket.Cancelled(Ticket.Reason.TIMEOUT);
-        }
+        if (!ok) throw new Ticket.Cancelled(Ticket.Reason.SHUTDOWN);
         return () -> {
             running.release();
             present.decrementAndGet();

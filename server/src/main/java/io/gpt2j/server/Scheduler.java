@@ -26,8 +26,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * batch-1 prefill) is kept as independent batch-1 caches, so beams and return sequences join the shared batch too.
  */
 public final class Scheduler implements AutoCloseable {
+    /** How often a waiting request thread checks its ticket (deadline, cancellation, client still connected). */
+    static final long CHECK_NANOS = 20_000_000L;
     private final Gpt2 model;
-    private final Gpt2Lm plain;
+    private final Gpt2Lm lm;
     private final int V;
     private final long windowNanos;
     private final int budget;
@@ -39,6 +41,7 @@ public final class Scheduler implements AutoCloseable {
     private final Set<Seq> waitingFor = Collections.newSetFromMap(new IdentityHashMap<>());
     private long firstStepNanos;
     private int usedTokens;
+    private int liveSeqs;
     private volatile boolean running = true;
     private final Thread thread;
     private float[] logitsBuf = new float[0];
@@ -47,7 +50,7 @@ public final class Scheduler implements AutoCloseable {
 
     public Scheduler(Gpt2 model, int maxBatchTokens, long windowMicros) {
         this.model = model;
-        this.plain = new Gpt2Lm(model);
+        this.lm = new Gpt2Lm(model);
         this.V = model.config().vocabSize();
         this.windowNanos = windowMicros * 1000;
         this.budget = maxBatchTokens;
@@ -84,9 +87,7 @@ public final class Scheduler implements AutoCloseable {
             @Override
             public Session newSession(int batch, int capacity) {
                 reserve(ticket, batch * capacity);
-                if (batch == 1) return register(new Seq(ticket, new InferenceState[]{model.newState(1, capacity)}, null));
-                CausalLm.Session inner = call(ticket, () -> plain.newSession(batch, capacity));
-                return register(new Seq(ticket, null, inner));
+                return register(new Seq(ticket, batch == 1 ? lm.newRowSession(1, capacity) : lm.newSession(batch, capacity)));
             }
         };
     }
@@ -156,7 +157,7 @@ public final class Scheduler implements AutoCloseable {
 
     private void await(Ticket ticket, CountDownLatch done) {
         try {
-            while (!done.await(Math.min(50_000_000L, Math.max(1, ticket.remainingNanos())), TimeUnit.NANOSECONDS)) {
+            while (!done.await(Math.min(CHECK_NANOS, Math.max(1, ticket.remainingNanos())), TimeUnit.NANOSECONDS)) {
                 ticket.check();
             }
         } catch (InterruptedException e) {
@@ -168,7 +169,12 @@ public final class Scheduler implements AutoCloseable {
     private Seq register(Seq s) {
         lock.lock();
         try {
-            s.ticket.seqs.add(s);
+            if (s.ticket.isReleased()) {
+                s.closed = true;
+            } else {
+                s.ticket.seqs.add(s);
+                liveSeqs++;
+            }
         } finally {
             lock.unlock();
         }
@@ -184,8 +190,10 @@ public final class Scheduler implements AutoCloseable {
         try {
             while (usedTokens + tokens > budget) {
                 ticket.check();
-                budgetFreed.awaitNanos(Math.min(50_000_000L, Math.max(1, ticket.remainingNanos())));
+                if (ticket.isReleased()) throw ticket.cancellation();
+                budgetFreed.awaitNanos(Math.min(CHECK_NANOS, Math.max(1, ticket.remainingNanos())));
             }
+            if (ticket.isReleased()) throw ticket.cancellation(); // budget taken after release would never return
             usedTokens += tokens;
             ticket.reservedTokens += tokens;
         } catch (InterruptedException e) {
@@ -206,6 +214,8 @@ public final class Scheduler implements AutoCloseable {
                 s.closed = true;
                 waitingFor.remove(s);
             }
+            liveSeqs -= ticket.seqs.size();
+            ticket.seqs.clear();
             budgetFreed.signalAll();
             wake.signal();
         } finally {
@@ -225,6 +235,16 @@ public final class Scheduler implements AutoCloseable {
     /** Cache positions reserved by live requests. */
     public int usedTokens() {
         return usedTokens;
+    }
+
+    /** Caches (sessions) held by requests that are still generating; 0 once every request has finished or gone. */
+    public int activeSequences() {
+        lock.lock();
+        try {
+            return liveSeqs;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Sequences waiting for a decode step or a task right now. */
@@ -272,7 +292,7 @@ public final class Scheduler implements AutoCloseable {
     private void runBatch(List<Step> all) {
         List<Step> live = new ArrayList<>(all.size());
         for (Step s : all) {
-            if (s.seq.closed || s.seq.ticket.isCancelled()) s.fail(new Ticket.Cancelled(Ticket.Reason.TIMEOUT));
+            if (s.seq.closed || s.seq.ticket.isCancelled()) s.fail(s.seq.ticket.cancellation());
             else live.add(s);
         }
         int n = live.size();
@@ -338,7 +358,7 @@ public final class Scheduler implements AutoCloseable {
 
         void run() {
             try {
-                if (ticket.isCancelled()) throw new Ticket.Cancelled(Ticket.Reason.TIMEOUT);
+                if (ticket.isCancelled()) throw ticket.cancellation();
                 result = work.get();
             } catch (RuntimeException e) {
                 error = e;
@@ -381,71 +401,53 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * One generation's cache. Single-row caches (and what is gathered from them) are kept as independent batch-1
-     * states so that their decode steps can join the shared batch; a multi-row left-padded batch wraps the plain
-     * Gpt2Lm session and runs alone.
+     * One generation's cache as the request's Generator sees it. Single-row caches (and what is gathered from them)
+     * are {@link Gpt2Lm.Rows}, independent batch-1 caches whose decode steps join the shared batch; a multi-row
+     * left-padded batch is a plain Gpt2Lm session whose calls run alone on the scheduler thread.
      */
     final class Seq implements CausalLm.Session {
         final Ticket ticket;
-        private InferenceState[] rows;
         private final CausalLm.Session inner;
+        private final Gpt2Lm.Rows rows; // inner, when its decode steps can be batched; else null
         volatile boolean closed;
 
-        Seq(Ticket ticket, InferenceState[] rows, CausalLm.Session inner) {
+        Seq(Ticket ticket, CausalLm.Session inner) {
             this.ticket = ticket;
-            this.rows = rows;
             this.inner = inner;
+            this.rows = inner instanceof Gpt2Lm.Rows r ? r : null;
         }
 
         @Override
         public int batch() {
-            return inner != null ? inner.batch() : rows.length;
+            return inner.batch();
         }
 
         @Override
         public int length() {
-            return inner != null ? inner.length() : rows[0].length();
+            return inner.length();
         }
 
         @Override
         public void forward(int[][] tokens, int[][] mask, float[] logits, float[] hidden, boolean allHidden) {
             ticket.check();
-            if (inner != null) {
+            if (rows != null && tokens[0].length == 1 && hidden == null && length() > 0 && allOnes(mask)) {
+                decodeStep(tokens, logits);
+            } else {
                 call(ticket, () -> {
                     inner.forward(tokens, mask, logits, hidden, allHidden);
                     return null;
                 });
-            } else if (tokens[0].length == 1 && hidden == null && length() > 0 && allOnes(mask)) {
-                decodeStep(tokens, logits);
-            } else {
-                call(ticket, () -> {
-                    direct(tokens, mask, logits, hidden, allHidden);
-                    return null;
-                });
-            }
-        }
-
-        private void direct(int[][] tokens, int[][] mask, float[] logits, float[] hidden, boolean allHidden) {
-            int T = tokens[0].length, E = model.config().nEmbd();
-            for (int r = 0; r < rows.length; r++) {
-                int[][] tok = {tokens[r]};
-                int[][] m = mask == null ? null : new int[][]{mask[r]};
-                float[] lg = logits == null ? null : new float[allHidden && T > 1 ? T * V : V];
-                float[] hd = hidden == null ? null : new float[(allHidden ? T : 1) * E];
-                model.forward(rows[r], tok, null, m, lg, hd, allHidden && T > 1);
-                if (lg != null) System.arraycopy(lg, lg.length - V, logits, r * V, V);
-                if (hd != null) System.arraycopy(hd, 0, hidden, r * hd.length, hd.length);
             }
         }
 
         private void decodeStep(int[][] tokens, float[] logits) {
-            int n = rows.length;
+            int n = rows.batch();
             CountDownLatch group = new CountDownLatch(n);
             RuntimeException[] error = new RuntimeException[1];
             lock.lock();
             try {
                 if (steps.isEmpty()) firstStepNanos = System.nanoTime();
-                for (int r = 0; r < n; r++) steps.add(new Step(this, rows[r], tokens[r][0], logits, r * V, group, error));
+                for (int r = 0; r < n; r++) steps.add(new Step(this, rows.row(r), tokens[r][0], logits, r * V, group, error));
                 waitingFor.remove(this);
                 wake.signal();
             } finally {
@@ -457,27 +459,13 @@ public final class Scheduler implements AutoCloseable {
 
         @Override
         public void reorder(int[] src) {
-            if (inner != null) {
-                inner.reorder(src);
-                return;
-            }
-            InferenceState[] next = new InferenceState[src.length];
-            boolean[] used = new boolean[rows.length];
-            for (int i = 0; i < src.length; i++) {
-                InferenceState s = rows[src[i]];
-                next[i] = used[src[i]] ? s.gather(new int[]{0}, s.capacity()) : s;
-                used[src[i]] = true;
-            }
-            rows = next;
+            inner.reorder(src); // copies rows between steps; no forward pass
         }
 
         @Override
         public CausalLm.Session gather(int[] idx, int capacity) {
             reserve(ticket, idx.length * capacity);
-            if (inner != null) return register(new Seq(ticket, null, inner.gather(idx, capacity)));
-            InferenceState[] next = new InferenceState[idx.length];
-            for (int i = 0; i < idx.length; i++) next[i] = rows[idx[i]].gather(new int[]{0}, capacity);
-            return register(new Seq(ticket, next, null));
+            return register(new Seq(ticket, inner.gather(idx, capacity)));
         }
     }
 

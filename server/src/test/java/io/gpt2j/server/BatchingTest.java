@@ -108,6 +108,48 @@ class BatchingTest {
         return j.toString();
     }
 
+    /**
+     * A non-streaming request writes nothing until it is done, so only the server's probe of the connection can notice
+     * the client leaving: the slot, the cache budget and the sequences must be free within 1 s (measured: tens of ms;
+     * the probe runs every 10 ms and a waiting request checks every 20 ms), long before the 900 tokens would be.
+     */
+    @Test
+    void aNonStreamingClientThatDisconnectsFreesItsSlotAtOnce() throws Exception {
+        String[][] reqs = {
+                {"/v1/completions", "{\"prompt\": \"Hello there\", \"max_tokens\": 900, \"temperature\": 0}"},
+                {"/score", "{\"inputs\": [\"Hello\", \"there\"], \"parameters\": {\"max_new_tokens\": 900, \"min_new_tokens\": 900}}"}};
+        Scheduler sch = server.host().scheduler();
+        for (String[] q : reqs) {
+            long ms;
+            try (Socket s = new Socket("127.0.0.1", server.port())) {
+                byte[] b = q[1].getBytes(StandardCharsets.UTF_8);
+                s.getOutputStream().write(("POST " + q[0] + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                        + b.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                s.getOutputStream().write(b);
+                s.getOutputStream().flush();
+                long calls = sch.batchCalls.get(), end = System.nanoTime() + 10_000_000_000L;
+                while ((sch.activeSequences() == 0 || sch.batchCalls.get() < calls + 3) && System.nanoTime() < end) Thread.sleep(2);
+                assertTrue(sch.activeSequences() > 0 && sch.usedTokens() > 0, q[0] + ": generating when the client leaves");
+                assertEquals(1, server.admission().running());
+            }
+            long t0 = System.nanoTime();
+            while ((sch.activeSequences() > 0 || sch.usedTokens() > 0 || server.admission().running() > 0)
+                    && System.nanoTime() - t0 < 10_000_000_000L) {
+                Thread.sleep(2);
+            }
+            ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println(q[0] + ": slot freed " + ms + " ms after the client closed its connection");
+            assertEquals(0, sch.activeSequences(), q[0]);
+            assertEquals(0, sch.usedTokens(), q[0]);
+            assertEquals(0, server.admission().running(), q[0]);
+            assertTrue(ms < 1000, q[0] + ": " + ms + " ms");
+            String metrics = TestServers.get(server, "/metrics").body();
+            assertTrue(metrics.contains("gpt2j_sequences_active 0.0") && metrics.contains("gpt2j_kv_tokens 0.0"), metrics);
+            HttpResponse<String> next = TestServers.post(server, "/v1/completions", request(1));
+            assertEquals(200, next.statusCode(), next.body());
+        }
+    }
+
     @Test
     void aClientThatDisconnectsMidStreamFreesItsSlotAtOnce() throws Exception {
         String body = "{\"prompt\": \"Hello there\", \"max_tokens\": 900, \"temperature\": 0, \"stream\": true}";

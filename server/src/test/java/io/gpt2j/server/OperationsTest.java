@@ -102,6 +102,7 @@ class OperationsTest {
             assertEquals("request_timeout", TestServers.json(r).get("error").get("code").asText());
             assertTrue(ms < 3000, "answered after " + ms + " ms");
             assertEquals(0, server.host().scheduler().usedTokens(), "cache budget released");
+            assertEquals(0, server.host().scheduler().activeSequences(), "caches dropped");
             assertEquals(0, server.admission().running());
             assertEquals(200, TestServers.post(server, "/score", SCORE).statusCode());
         }
