@@ -71,6 +71,43 @@ class BatchingTest {
         assertTrue(rows / (double) calls > 1.5, "average batch " + rows / (double) calls);
     }
 
+    /** Prompts of 1 to ~90 tokens arriving 0-150 ms apart: prefills land between other requests' decode steps. */
+    @Test
+    void staggeredGreedyRequestsOfMixedLengthsEqualTheSameRequestsAlone() throws Exception {
+        String longPrompt = "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
+                + "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, it was the "
+                + "season of Darkness, it was the spring of hope, it was the winter of despair";
+        String[] prompts = {"A", longPrompt, "The quick brown fox", longPrompt.substring(0, 60), "1 2 3 4 5 6 7 8 9 10 11 12", "Hello"};
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < prompts.length; i++) {
+            bodies.add("{\"prompt\": \"" + prompts[i] + "\", \"max_tokens\": " + (40 - 5 * i) + ", \"temperature\": 0}");
+        }
+        List<String> alone = new ArrayList<>();
+        for (String b : bodies) alone.add(TestServers.json(TestServers.post(server, "/v1/completions", b)).get("choices").get(0).get("text").asText());
+        Scheduler sch = server.host().scheduler();
+        long calls0 = sch.batchCalls.get(), rows0 = sch.batchRows.get();
+        List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
+        for (int i = 0; i < bodies.size(); i++) {
+            final String b = bodies.get(i);
+            fs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return TestServers.post(server, "/v1/completions", b);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+            Thread.sleep(30);
+        }
+        for (int i = 0; i < bodies.size(); i++) {
+            HttpResponse<String> r = fs.get(i).get();
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(alone.get(i), TestServers.json(r).get("choices").get(0).get("text").asText(), "request " + i);
+        }
+        double perCall = (sch.batchRows.get() - rows0) / (double) (sch.batchCalls.get() - calls0);
+        System.out.printf("staggered: %.2f rows per decode call%n", perCall);
+        assertTrue(perCall > 1.2, "the requests overlapped: " + perCall + " rows per decode call");
+    }
+
     @Test
     void concurrentSampledAndBeamRequestsEqualTheSameRequestsAlone() throws Exception {
         List<String[]> reqs = List.of(
