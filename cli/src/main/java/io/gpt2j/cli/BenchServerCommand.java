@@ -38,11 +38,13 @@ final class BenchServerCommand implements Callable<Integer> {
         try (GptServer server = GptServer.start(s, () -> ModelHost.load(model, s))) {
             server.awaitLoaded(600_000);
             List<ServerBench.Result> rs = ServerBench.run(server, clients, requests, maxTokens, prompt);
-            if (!json) System.out.printf("%8s %9s %12s %9s %12s %14s %12s%n", "clients", "requests", "tokens", "seconds", "tokens/s", "latency ms", "rows/step");
+            if (!json) System.out.printf("%8s %9s %8s %8s %10s %11s %10s %10s %11s %13s%n", "clients", "requests", "tokens", "seconds",
+                    "tokens/s", "latency ms", "rows/step", "decode s", "prefill s", "core tok/s");
             for (ServerBench.Result r : rs) {
                 if (json) System.out.println(Json.write(r.toMap()));
-                else System.out.printf("%8d %9d %12d %9.2f %12.1f %14.0f %12.2f%n", r.clients(), r.requests(), r.completionTokens(),
-                        r.seconds(), r.tokensPerSecond(), r.meanLatencyMs(), r.rowsPerDecodeCall());
+                else System.out.printf("%8d %9d %8d %8.2f %10.1f %11.0f %10.2f %10.2f %11.2f %13.1f%n", r.clients(), r.requests(),
+                        r.completionTokens(), r.seconds(), r.tokensPerSecond(), r.meanLatencyMs(), r.rowsPerDecodeCall(),
+                        r.decodeSeconds(), r.prefillSeconds(), r.coreTokensPerSecond());
             }
         }
         return 0;

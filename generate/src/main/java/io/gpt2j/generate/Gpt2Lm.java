@@ -51,6 +51,84 @@ public final class Gpt2Lm implements CausalLm {
         return new Rows(rows);
     }
 
+    /**
+     * Prefills several fresh single-row sessions at once: their common prompt prefix (the shortest prompt's length)
+     * runs as ONE multi-row forward pass, so the weights are read once for all of them; each longer prompt's rest
+     * then runs on its own row. Each row's result is what {@code sessions[i].forward({prompts[i]}, ...)} gives
+     * (the same arithmetic per row; the kernels may round differently at the last bit only across batch sizes).
+     *
+     * @param logits out, one [V] array per session: the last prompt position's logits
+     */
+    public void prefill(Rows[] sessions, int[][] prompts, float[][] logits) {
+        int B = sessions.length, V = vocabSize(), L = Integer.MAX_VALUE;
+        if (prompts.length != B || logits.length != B) throw new IllegalArgumentException(B + " sessions, " + prompts.length + " prompts, " + logits.length + " logits");
+        for (int i = 0; i < B; i++) {
+            if (sessions[i].batch() != 1 || sessions[i].length() != 0) {
+                throw new IllegalArgumentException("prefill needs fresh single-row sessions; session " + i + " has "
+                        + sessions[i].batch() + " rows and " + sessions[i].length() + " cached positions");
+            }
+            if (prompts[i].length == 0) throw new IllegalArgumentException("prompt " + i + " is empty");
+            L = Math.min(L, prompts[i].length);
+        }
+        if (B == 1) {
+            sessions[0].forward(new int[][]{prompts[0]}, null, logits[0], null, false);
+            return;
+        }
+        InferenceState shared = model.newState(B, L);
+        int[][] prefix = new int[B][];
+        for (int i = 0; i < B; i++) prefix[i] = java.util.Arrays.copyOf(prompts[i], L);
+        float[] last = new float[B * V];
+        model.forward(shared, prefix, null, null, last, null, false);
+        for (int i = 0; i < B; i++) {
+            InferenceState own = shared.gather(new int[]{i}, sessions[i].rows[0].capacity());
+            sessions[i].rows[0] = own;
+            if (prompts[i].length == L) {
+                System.arraycopy(last, i * V, logits[i], 0, V);
+            } else {
+                int[][] rest = {java.util.Arrays.copyOfRange(prompts[i], L, prompts[i].length)};
+                model.forward(own, rest, null, null, logits[i], null, false);
+            }
+        }
+    }
+
+    /**
+     * Scores a token sequence with one forward pass over all positions (in chunks of 32, so the logits buffer stays
+     * small): log_softmax of each position's logits at the next token, and the {@code top} best alternatives.
+     */
+    public TokenLogprobs tokenLogprobs(int[] ids, int top) {
+        int T = ids.length, V = vocabSize(), chunk = 32;
+        float[] lp = new float[T];
+        lp[0] = Float.NaN;
+        int[][] topIds = new int[T][top];
+        float[][] topLp = new float[T][top];
+        InferenceState st = model.newState(1, T);
+        float[] logits = new float[chunk * V];
+        for (int s = 0; s < T - 1; s += chunk) {
+            int n = Math.min(chunk, T - 1 - s);
+            model.forward(st, new int[][]{java.util.Arrays.copyOfRange(ids, s, s + n)}, null, null, logits, null, true);
+            for (int t = 0; t < n; t++) {
+                int off = t * V, next = s + t + 1;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int v = 0; v < V; v++) max = Math.max(max, logits[off + v]);
+                double sum = 0;
+                for (int v = 0; v < V; v++) sum += Math.exp(logits[off + v] - max);
+                float logZ = (float) (max + Math.log(sum));
+                lp[next] = logits[off + ids[next]] - logZ;
+                for (int k = 0; k < top; k++) {
+                    int best = -1;
+                    for (int v = 0; v < V; v++) {
+                        boolean taken = false;
+                        for (int q = 0; q < k; q++) taken |= topIds[next][q] == v;
+                        if (!taken && (best < 0 || logits[off + v] > logits[off + best])) best = v;
+                    }
+                    topIds[next][k] = best;
+                    topLp[next][k] = logits[off + best] - logZ;
+                }
+            }
+        }
+        return new TokenLogprobs(lp, topIds, topLp);
+    }
+
     /** out logits [B*V] of the last position, hidden [B*T*E] or [B*E]; see {@link Session#forward}. */
     private void forward(InferenceState state, int[][] tokens, int[][] mask, float[] logits, float[] hidden, boolean allHidden) {
         if (!allHidden || tokens[0].length == 1) {

@@ -4,6 +4,7 @@ import io.gpt2j.core.model.Gpt2;
 import io.gpt2j.core.model.InferenceState;
 import io.gpt2j.generate.CausalLm;
 import io.gpt2j.generate.Gpt2Lm;
+import io.gpt2j.generate.TokenLogprobs;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -33,6 +34,8 @@ public final class Scheduler implements AutoCloseable {
     private final int V;
     private final long windowNanos;
     private final int budget;
+    /** Most prompt positions (rows x shared prefix) one grouped prefill pass may carry: bounds the decode stall. */
+    static final int PREFILL_GROUP_TOKENS = 1024;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private final Condition budgetFreed = lock.newCondition();
@@ -47,6 +50,10 @@ public final class Scheduler implements AutoCloseable {
     private float[] logitsBuf = new float[0];
     /** Decode-batch statistics: calls, rows over all calls, and the largest batch. */
     final AtomicLong batchCalls = new AtomicLong(), batchRows = new AtomicLong(), maxBatch = new AtomicLong();
+    /** Prefill passes and the prompts they carried (several when prompts arrive together). */
+    final AtomicLong prefillCalls = new AtomicLong(), prefillRows = new AtomicLong(), maxPrefillRows = new AtomicLong();
+    /** Time the scheduler thread spent in batched decode steps and in other model calls (prefill, tasks). */
+    final AtomicLong decodeNanos = new AtomicLong(), taskNanos = new AtomicLong();
 
     public Scheduler(Gpt2 model, int maxBatchTokens, long windowMicros) {
         this.model = model;
@@ -92,56 +99,21 @@ public final class Scheduler implements AutoCloseable {
         };
     }
 
-    /** Log-probabilities of each token given the ones before it (index 0: NaN), with the top {@code top} alternatives. */
-    record TokenLogprobs(float[] logprob, int[][] topIds, float[][] topLogprobs) {
-    }
-
-    /**
-     * Scores a token sequence with one forward pass over all positions (in chunks, so the logits buffer stays
-     * small): what OpenAI's echo + logprobs returns. The log_softmax is the only arithmetic done here.
-     */
+    /** Scores a token sequence on the scheduler thread: what OpenAI's echo + logprobs returns ({@link Gpt2Lm#tokenLogprobs}). */
     TokenLogprobs tokenLogprobs(Ticket ticket, int[] ids, int top) {
         reserve(ticket, ids.length);
-        return call(ticket, () -> {
-            int T = ids.length, chunk = 32;
-            float[] lp = new float[T];
-            lp[0] = Float.NaN;
-            int[][] topIds = new int[T][top];
-            float[][] topLp = new float[T][top];
-            InferenceState st = model.newState(1, T);
-            float[] logits = new float[chunk * V];
-            for (int s = 0; s < T - 1; s += chunk) {
-                int n = Math.min(chunk, T - 1 - s);
-                int[][] tok = {java.util.Arrays.copyOfRange(ids, s, s + n)};
-                model.forward(st, tok, null, null, logits, null, true);
-                for (int t = 0; t < n; t++) {
-                    int off = t * V, next = s + t + 1;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int v = 0; v < V; v++) max = Math.max(max, logits[off + v]);
-                    double sum = 0;
-                    for (int v = 0; v < V; v++) sum += Math.exp(logits[off + v] - max);
-                    float logZ = (float) (max + Math.log(sum));
-                    lp[next] = logits[off + ids[next]] - logZ;
-                    for (int k = 0; k < top; k++) {
-                        int best = -1;
-                        for (int v = 0; v < V; v++) {
-                            boolean taken = false;
-                            for (int q = 0; q < k; q++) taken |= topIds[next][q] == v;
-                            if (!taken && (best < 0 || logits[off + v] > logits[off + best])) best = v;
-                        }
-                        topIds[next][k] = best;
-                        topLp[next][k] = logits[off + best] - logZ;
-                    }
-                }
-            }
-            return new TokenLogprobs(lp, topIds, topLp);
-        });
+        return call(ticket, () -> lm.tokenLogprobs(ids, top));
     }
 
     /** Runs {@code work} on the scheduler thread (between decode steps) and returns its result. */
     <T> T call(Ticket ticket, java.util.function.Supplier<T> work) {
-        ticket.check();
-        Task t = new Task(ticket, work);
+        @SuppressWarnings("unchecked") T r = (T) submit(new Task(ticket, work));
+        return r;
+    }
+
+    /** Queues the task, waits for it (within the ticket's deadline) and returns its result. */
+    private Object submit(Task t) {
+        t.ticket.check();
         lock.lock();
         try {
             tasks.add(t);
@@ -149,10 +121,9 @@ public final class Scheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        await(ticket, t.done);
+        await(t.ticket, t.done);
         if (t.error != null) throw t.error;
-        @SuppressWarnings("unchecked") T r = (T) t.result;
-        return r;
+        return t.result;
     }
 
     private void await(Ticket ticket, CountDownLatch done) {
@@ -260,11 +231,16 @@ public final class Scheduler implements AutoCloseable {
     private void loop() {
         while (running) {
             Task task = null;
+            List<Prefill> prefills = null;
             List<Step> batch = null;
             lock.lock();
             try {
                 if (!tasks.isEmpty()) {
                     task = tasks.poll();
+                    if (task instanceof Prefill p) {
+                        prefills = prefillGroup(p);
+                        task = null;
+                    }
                 } else if (!steps.isEmpty()) {
                     long waited = System.nanoTime() - firstStepNanos;
                     if (waitingFor.isEmpty() || waited >= windowNanos) {
@@ -283,10 +259,80 @@ public final class Scheduler implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            if (task != null) task.run();
-            if (batch != null) runBatch(batch);
+            long t0 = System.nanoTime();
+            if (task != null || prefills != null) {
+                if (task != null) task.run();
+                else runPrefills(prefills);
+                taskNanos.addAndGet(System.nanoTime() - t0);
+            }
+            if (batch != null) {
+                runBatch(batch);
+                decodeNanos.addAndGet(System.nanoTime() - t0);
+            }
         }
         failAll();
+    }
+
+    /**
+     * The prefills to run together with {@code first} (under the lock): of all queued prefills, the k longest
+     * where k maximises (k - 1) x the k-th longest length (the prompt positions whose weight reads are shared), within
+     * {@link #PREFILL_GROUP_TOKENS}. The others go back to the head of the queue, in their order.
+     */
+    private List<Prefill> prefillGroup(Prefill first) {
+        List<Prefill> all = new ArrayList<>();
+        all.add(first);
+        for (var it = tasks.iterator(); it.hasNext(); ) {
+            if (it.next() instanceof Prefill p) {
+                all.add(p);
+                it.remove();
+            }
+        }
+        List<Prefill> byLength = new ArrayList<>(all);
+        byLength.sort((a, b) -> Integer.compare(b.prompt.length, a.prompt.length));
+        int best = 1;
+        long bestGain = 0;
+        for (int k = 2; k <= byLength.size(); k++) {
+            int len = byLength.get(k - 1).prompt.length;
+            if ((long) k * len > PREFILL_GROUP_TOKENS) break;
+            long gain = (long) (k - 1) * len;
+            if (gain > bestGain) {
+                bestGain = gain;
+                best = k;
+            }
+        }
+        List<Prefill> group = new ArrayList<>(byLength.subList(0, best));
+        List<Prefill> rest = new ArrayList<>(all);
+        rest.removeAll(group);
+        for (int i = rest.size() - 1; i >= 0; i--) tasks.addFirst(rest.get(i));
+        return group;
+    }
+
+    private void runPrefills(List<Prefill> group) {
+        List<Prefill> live = new ArrayList<>(group.size());
+        for (Prefill p : group) {
+            if (p.ticket.isCancelled()) p.fail(p.ticket.cancellation());
+            else live.add(p);
+        }
+        if (live.isEmpty()) return;
+        Gpt2Lm.Rows[] sessions = new Gpt2Lm.Rows[live.size()];
+        int[][] prompts = new int[live.size()][];
+        float[][] logits = new float[live.size()][];
+        for (int i = 0; i < sessions.length; i++) {
+            sessions[i] = live.get(i).rows;
+            prompts[i] = live.get(i).prompt;
+            logits[i] = live.get(i).logits;
+        }
+        try {
+            lm.prefill(sessions, prompts, logits);
+        } catch (RuntimeException | Error e) {
+            RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException("prefill failed: " + e, e);
+            for (Prefill p : live) p.fail(r);
+            return;
+        }
+        prefillCalls.incrementAndGet();
+        prefillRows.addAndGet(live.size());
+        maxPrefillRows.accumulateAndGet(live.size(), Math::max);
+        for (Prefill p : live) p.done.countDown();
     }
 
     private void runBatch(List<Step> all) {
@@ -344,7 +390,7 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    private static final class Task {
+    private static class Task {
         final Ticket ticket;
         final java.util.function.Supplier<?> work;
         final CountDownLatch done = new CountDownLatch(1);
@@ -372,6 +418,20 @@ public final class Scheduler implements AutoCloseable {
         void fail(RuntimeException e) {
             error = e;
             done.countDown();
+        }
+    }
+
+    /** The first forward pass of a fresh single-row session: a prompt, run together with other queued prefills. */
+    private static final class Prefill extends Task {
+        final Gpt2Lm.Rows rows;
+        final int[] prompt;
+        final float[] logits;
+
+        Prefill(Ticket ticket, Gpt2Lm.Rows rows, int[] prompt, float[] logits) {
+            super(ticket, null);
+            this.rows = rows;
+            this.prompt = prompt;
+            this.logits = logits;
         }
     }
 
@@ -432,6 +492,8 @@ public final class Scheduler implements AutoCloseable {
             ticket.check();
             if (rows != null && tokens[0].length == 1 && hidden == null && length() > 0 && allOnes(mask)) {
                 decodeStep(tokens, logits);
+            } else if (rows != null && rows.batch() == 1 && length() == 0 && hidden == null && logits != null && allOnes(mask)) {
+                submit(new Prefill(ticket, rows, tokens[0], logits));
             } else {
                 call(ticket, () -> {
                     inner.forward(tokens, mask, logits, hidden, allHidden);
