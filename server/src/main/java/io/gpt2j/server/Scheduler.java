@@ -228,29 +228,34 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * Tasks (prefills first of all) and decode steps alternate: after a task, a decode step that is ready runs before
+     * the next task. A prompt so waits at most one decode step, the running sequences are never starved by a stream
+     * of arrivals, and the prompts that arrive during a step are prefilled together in one pass after it.
+     */
     private void loop() {
+        boolean taskLast = false;
         while (running) {
             Task task = null;
             List<Prefill> prefills = null;
             List<Step> batch = null;
             lock.lock();
             try {
-                if (!tasks.isEmpty()) {
+                long waited = steps.isEmpty() ? 0 : System.nanoTime() - firstStepNanos;
+                boolean decodeReady = !steps.isEmpty() && (waitingFor.isEmpty() || waited >= windowNanos);
+                if (!tasks.isEmpty() && !(decodeReady && taskLast)) {
                     task = tasks.poll();
                     if (task instanceof Prefill p) {
                         prefills = prefillGroup(p);
                         task = null;
                     }
+                } else if (decodeReady) {
+                    batch = new ArrayList<>(steps);
+                    steps.clear();
+                    waitingFor.clear();
+                    for (Step s : batch) if (!s.seq.closed) waitingFor.add(s.seq);
                 } else if (!steps.isEmpty()) {
-                    long waited = System.nanoTime() - firstStepNanos;
-                    if (waitingFor.isEmpty() || waited >= windowNanos) {
-                        batch = new ArrayList<>(steps);
-                        steps.clear();
-                        waitingFor.clear();
-                        for (Step s : batch) if (!s.seq.closed) waitingFor.add(s.seq);
-                    } else {
-                        wake.awaitNanos(windowNanos - waited);
-                    }
+                    wake.awaitNanos(windowNanos - waited);
                 } else {
                     wake.await();
                 }
@@ -264,10 +269,12 @@ public final class Scheduler implements AutoCloseable {
                 if (task != null) task.run();
                 else runPrefills(prefills);
                 taskNanos.addAndGet(System.nanoTime() - t0);
+                taskLast = true;
             }
             if (batch != null) {
                 runBatch(batch);
                 decodeNanos.addAndGet(System.nanoTime() - t0);
+                taskLast = false;
             }
         }
         failAll();

@@ -21,8 +21,8 @@ import java.util.concurrent.Future;
 public final class ServerBench {
     /** One measured client count. */
     public record Result(int clients, int requests, long completionTokens, double seconds, double tokensPerSecond,
-                         double meanLatencyMs, double rowsPerDecodeCall, double decodeSeconds, double prefillSeconds,
-                         double coreTokensPerSecond) {
+                         double meanLatencyMs, double rowsPerDecodeCall, double promptsPerPrefill, double decodeSeconds,
+                         double prefillSeconds, double coreTokensPerSecond) {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("clients", clients);
@@ -32,6 +32,7 @@ public final class ServerBench {
             m.put("tokens_per_second", tokensPerSecond);
             m.put("mean_latency_ms", meanLatencyMs);
             m.put("rows_per_decode_call", rowsPerDecodeCall);
+            m.put("prompts_per_prefill", promptsPerPrefill);
             m.put("scheduler_decode_seconds", decodeSeconds);
             m.put("scheduler_prefill_seconds", prefillSeconds);
             m.put("core_decode_tokens_per_second", coreTokensPerSecond);
@@ -59,7 +60,8 @@ public final class ServerBench {
         List<Result> out = new ArrayList<>();
         Scheduler sch = server.host().scheduler();
         for (int n : clients) {
-            long calls0 = sch.batchCalls.get(), rows0 = sch.batchRows.get(), dec0 = sch.decodeNanos.get(), task0 = sch.taskNanos.get();
+            long calls0 = sch.batchCalls.get(), rows0 = sch.batchRows.get(), dec0 = sch.decodeNanos.get(), task0 = sch.taskNanos.get(),
+                    pc0 = sch.prefillCalls.get(), pr0 = sch.prefillRows.get();
             long t0 = System.nanoTime();
             List<Future<long[]>> fs = new ArrayList<>();
             try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -84,8 +86,9 @@ public final class ServerBench {
                 long calls = sch.batchCalls.get() - calls0, rows = sch.batchRows.get() - rows0;
                 int reqs = n * requestsPerClient;
                 double dec = (sch.decodeNanos.get() - dec0) / 1e9, task = (sch.taskNanos.get() - task0) / 1e9;
+                long pc = sch.prefillCalls.get() - pc0, pr = sch.prefillRows.get() - pr0;
                 out.add(new Result(n, reqs, tokens, sec, tokens / sec, latency / 1e6 / reqs, calls == 0 ? 0 : rows / (double) calls,
-                        dec, task, coreDecodeRate(sch.model(), n, maxTokens)));
+                        pc == 0 ? 0 : pr / (double) pc, dec, task, coreDecodeRate(sch.model(), n, maxTokens)));
             }
         }
         return out;

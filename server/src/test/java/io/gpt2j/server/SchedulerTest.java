@@ -53,6 +53,46 @@ class SchedulerTest {
         assertEquals(List.of(2, 3), prefill(mixed), "two passes, the larger of 3 rows");
     }
 
+    /** A busy scheduler with a decode step ready and a prompt queued runs the decode step first (no starvation). */
+    @Test
+    void aReadyDecodeStepRunsBeforeTheNextQueuedPrompt() throws Exception {
+        int V = model.config().vocabSize();
+        try (Scheduler sch = new Scheduler(model, 1 << 16, 2000); ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            long far = System.nanoTime() + 60_000_000_000L;
+            Ticket t1 = sch.open(far), t2 = sch.open(far);
+            CausalLm.Session running = sch.lm(t1).newSession(1, 32);
+            running.forward(new int[][]{{464, 2068, 7586}}, null, new float[V], null, false);
+            CountDownLatch busy = new CountDownLatch(1), release = new CountDownLatch(1);
+            Future<?> hold = ex.submit(() -> sch.call(sch.open(far), () -> {
+                busy.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return null;
+            }));
+            busy.await();
+            long decodes0 = sch.batchCalls.get();
+            Future<?> step = ex.submit(() -> {
+                running.forward(new int[][]{{11}}, null, new float[V], null, false);
+                return null;
+            });
+            while (sch.queued() < 1) Thread.sleep(1);
+            Future<Long> prompt = ex.submit(() -> {
+                sch.lm(t2).newSession(1, 32).forward(new int[][]{{7454, 2402, 257}}, null, new float[V], null, false);
+                return sch.batchCalls.get() - decodes0; // decode steps that ran before this prefill finished
+            });
+            while (sch.queued() < 2) Thread.sleep(1);
+            release.countDown();
+            hold.get();
+            step.get();
+            assertEquals(1L, prompt.get(), "the decode step ran before the queued prompt's prefill");
+            t1.close();
+            t2.close();
+        }
+    }
+
     /** Prefills the prompts while the scheduler is held busy, checks their logits; returns [passes, most rows in one]. */
     private static List<Integer> prefill(int[][] prompts) throws Exception {
         int V = model.config().vocabSize();
