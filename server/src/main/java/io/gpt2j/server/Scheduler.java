@@ -19,12 +19,13 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Continuous batching: the one thread that runs the model. Requests generate on their own threads through a
- * {@link CausalLm} ({@link #lm}) whose calls are executed here. New sequences (prefill) are admitted between decode
- * steps, and the single-token decode steps of every active single-row sequence run as ONE
- * {@link Gpt2#decodeBatch} call. Calls that cannot be batched (multi-row left-padded prefill, contrastive steps
+ * {@link CausalLm} ({@link #lm}) whose calls are executed here. New sequences are admitted between decode steps,
+ * the prompts queued meanwhile prefilled in one pass ({@link Gpt2Lm#prefill}), and the single-token decode steps of
+ * every active single-row sequence run as ONE {@link Gpt2#decodeBatch} call. Calls that cannot be batched (multi-row left-padded prefill, contrastive steps
  * that need hidden states) run here one at a time. No sampling or logits processing happens here. Every session
  * of a single-prompt generation (the server's only kind: beams and num_return_sequences are gathered from a
- * batch-1 prefill) is kept as independent batch-1 caches, so beams and return sequences join the shared batch too.
+ * batch-1 prefill) is kept as independent batch-1 caches ({@link Gpt2Lm#newRowSession}), so beams and return
+ * sequences join the shared batch too. The model math lives in core and generate; this class only schedules.
  */
 public final class Scheduler implements AutoCloseable {
     /** How often a waiting request thread checks its ticket (deadline, cancellation, client still connected). */
