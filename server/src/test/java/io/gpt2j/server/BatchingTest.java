@@ -136,6 +136,21 @@ class BatchingTest {
         }
     }
 
+    /** The benchmark command's measurement, small: every number is filled in and consistent. */
+    @Test
+    void serverBenchReportsThroughputAndWhereTheTimeWent() throws Exception {
+        List<ServerBench.Result> rs = ServerBench.run(server, new int[]{1, 3}, 1, 6, "The history of the city");
+        assertEquals(2, rs.size());
+        for (ServerBench.Result r : rs) {
+            assertEquals(r.clients(), r.requests());
+            assertTrue(r.completionTokens() > 0 && r.completionTokens() <= 6L * r.requests(), r.toString());
+            assertTrue(r.tokensPerSecond() > 0 && r.decodeSeconds() > 0 && r.prefillSeconds() > 0, r.toString());
+            assertTrue(r.decodeSeconds() + r.prefillSeconds() <= r.seconds() * 1.05, r.toString());
+            assertTrue(r.rowsPerDecodeCall() >= 1 && r.promptsPerPrefill() >= 1 && r.coreTokensPerSecond() > 0, r.toString());
+            assertEquals(11, r.toMap().size(), "every field in the JSON line");
+        }
+    }
+
     /** The response without the parts that differ between calls (completion id, timestamp). */
     private static String withoutIds(String body) throws Exception {
         com.fasterxml.jackson.databind.JsonNode j = Bodies.JSON.readTree(body);
