@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
 
 /** {@code gpt2j bench-server}: aggregate tokens/s of the HTTP server under N concurrent clients (wiring only). */
 @Command(name = "bench-server", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = "Start the server on loopback and measure aggregate generated tokens/s for several client counts.")
+        description = {"Start the server on loopback and measure aggregate generated tokens/s for several client counts.",
+                "Columns: rows/step = sequences per batched decode step, prompts/pf = prompts per prefill pass, decode s / "
+                        + "prefill s = scheduler thread time in each, core tok/s = Gpt2.decodeBatch alone at batch = clients."})
 final class BenchServerCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face GPT-2 directory")
     Path model;
@@ -38,11 +40,13 @@ final class BenchServerCommand implements Callable<Integer> {
         try (GptServer server = GptServer.start(s, () -> ModelHost.load(model, s))) {
             server.awaitLoaded(600_000);
             List<ServerBench.Result> rs = ServerBench.run(server, clients, requests, maxTokens, prompt);
-            if (!json) System.out.printf("%8s %9s %12s %9s %12s %14s %12s%n", "clients", "requests", "tokens", "seconds", "tokens/s", "latency ms", "rows/step");
+            if (!json) System.out.printf("%7s %8s %7s %8s %9s %10s %9s %11s %8s %9s %10s%n", "clients", "requests", "tokens", "seconds",
+                    "tokens/s", "latency ms", "rows/step", "prompts/pf", "decode s", "prefill s", "core tok/s");
             for (ServerBench.Result r : rs) {
                 if (json) System.out.println(Json.write(r.toMap()));
-                else System.out.printf("%8d %9d %12d %9.2f %12.1f %14.0f %12.2f%n", r.clients(), r.requests(), r.completionTokens(),
-                        r.seconds(), r.tokensPerSecond(), r.meanLatencyMs(), r.rowsPerDecodeCall());
+                else System.out.printf("%7d %8d %7d %8.2f %9.1f %10.0f %9.2f %11.2f %8.2f %9.2f %10.1f%n", r.clients(), r.requests(),
+                        r.completionTokens(), r.seconds(), r.tokensPerSecond(), r.meanLatencyMs(), r.rowsPerDecodeCall(),
+                        r.promptsPerPrefill(), r.decodeSeconds(), r.prefillSeconds(), r.coreTokensPerSecond());
             }
         }
         return 0;

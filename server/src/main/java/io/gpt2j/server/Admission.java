@@ -1,22 +1,27 @@
 package io.gpt2j.server;
 
+import java.util.ArrayDeque;
 import java.util.Map;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Admission control: at most {@code max} generation requests run, at most {@code 2 * max} wait; beyond that a
- * request is refused at once with 429 and Retry-After. Waiting counts against the request's timeout.
+ * Admission control: at most {@code max} generation requests run, at most {@code 2 * max} wait (first come, first
+ * served); beyond that a request is refused at once with 429 and Retry-After. Waiting counts against the request's
+ * timeout, and a waiting request checks its ticket every {@link Scheduler#CHECK_NANOS}, so one whose client hung up
+ * leaves the queue at once.
  */
 final class Admission {
     private final int max;
-    private final Semaphore running;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Ticket> waiting = new ArrayDeque<>(); // guarded by lock
+    private int running;                                             // guarded by lock
     private final AtomicInteger present = new AtomicInteger();
 
     Admission(int max) {
         this.max = max;
-        this.running = new Semaphore(max, true);
     }
 
     /** Blocks until the request may run; the returned handle must be closed. */
@@ -26,27 +31,57 @@ final class Admission {
             throw new ApiError(429, "too_many_requests", "the server is busy: " + max + " requests are running and "
                     + 2 * max + " are queued; retry later", Map.of("Retry-After", "1"));
         }
-        boolean ok = false;
+        lock.lock();
         try {
-            ok = running.tryAcquire(Math.max(0, ticket.remainingNanos()), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (!ok) {
+            waiting.add(ticket);
+            while (waiting.peekFirst() != ticket || running >= max) {
+                ticket.check();
+                changed.awaitNanos(Math.min(Scheduler.CHECK_NANOS, Math.max(1, ticket.remainingNanos())));
+            }
+            waiting.pollFirst();
+            running++;
+            changed.signalAll(); // the next in line may run too
+        } catch (RuntimeException | InterruptedException e) {
+            waiting.remove(ticket);
             present.decrementAndGet();
-            throw new Ticket.Cancelled(Ticket.Reason.TIMEOUT);
+            changed.signalAll();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                throw new Ticket.Cancelled(Ticket.Reason.SHUTDOWN);
+            }
+            throw (RuntimeException) e;
+        } finally {
+            lock.unlock();
         }
-        return () -> {
-            running.release();
-            present.decrementAndGet();
-        };
+        return this::leave;
+    }
+
+    private void leave() {
+        lock.lock();
+        try {
+            running--;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        present.decrementAndGet();
     }
 
     int queued() {
-        return Math.max(0, present.get() - (max - running.availablePermits()));
+        lock.lock();
+        try {
+            return waiting.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     int running() {
-        return max - running.availablePermits();
+        lock.lock();
+        try {
+            return running;
+        } finally {
+            lock.unlock();
+        }
     }
 }

@@ -21,6 +21,7 @@ final class CompletionStream {
     private final Context ctx;
     private final String id, model;
     private final long created = System.currentTimeMillis() / 1000;
+    private final ClientProbe client = ClientProbe.current();
     private OutputStream out;
     private int completionTokens;
 
@@ -108,7 +109,10 @@ final class CompletionStream {
     /** Writes one event; on failure cancels the ticket (the client is gone) and stops the generation. */
     private synchronized void send(Ticket ticket, Object payload) {
         try {
-            if (out == null) out = ctx.res().getOutputStream();
+            if (out == null) {
+                if (client != null) client.beforeCommit(); // from now on a failed write tells that the client is gone
+                out = ctx.res().getOutputStream();
+            }
             String data = payload instanceof String s ? s : Bodies.write(payload);
             out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
             out.flush();

@@ -43,7 +43,8 @@ public final class GptServer implements AutoCloseable {
         this.service = new Service(settings, metrics);
         this.apiKey = settings.apiKey() == null ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
         metrics.gauges(() -> service.admission().queued(), () -> service.admission().running(),
-                () -> service.isLoaded() ? service.host().scheduler().usedTokens() : 0);
+                () -> service.isLoaded() ? service.host().scheduler().usedTokens() : 0,
+                () -> service.isLoaded() ? service.host().scheduler().activeSequences() : 0);
         ScoringApi scoring = new ScoringApi(service);
         OpenAiApi openai = new OpenAiApi(service);
         this.app = Javalin.create(config -> {
@@ -54,6 +55,17 @@ public final class GptServer implements AutoCloseable {
             config.jetty.host = settings.host();
             config.jetty.port = settings.port();
             config.requestLogger.http(this::logRequest);
+            config.router.handlerWrapper(e -> e.method != io.javalin.http.HandlerType.POST ? e.handler : ctx -> {
+                ClientProbe probe = new ClientProbe(ctx); // lets the generation notice a client that hung up
+                try {
+                    ScopedValue.where(ClientProbe.CURRENT, probe).call(() -> {
+                        e.handler.handle(ctx);
+                        return null;
+                    });
+                } finally {
+                    probe.beforeCommit();
+                }
+            });
             var r = config.routes;
             r.before(this::before);
             r.get("/", ctx -> live(ctx));

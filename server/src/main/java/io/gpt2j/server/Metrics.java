@@ -30,10 +30,11 @@ final class Metrics implements AutoCloseable {
         tokens = Counter.builder("gpt2j.tokens.generated").description("tokens generated (all sequences)").register(registry);
     }
 
-    void gauges(Supplier<Number> queued, Supplier<Number> running, Supplier<Number> kvTokens) {
+    void gauges(Supplier<Number> queued, Supplier<Number> running, Supplier<Number> kvTokens, Supplier<Number> sequences) {
         Gauge.builder("gpt2j.requests.queued", () -> queued.get()).description("requests waiting for a slot").register(registry);
         Gauge.builder("gpt2j.requests.running", () -> running.get()).description("requests generating").register(registry);
         Gauge.builder("gpt2j.kv.tokens", () -> kvTokens.get()).description("cache positions reserved").register(registry);
+        Gauge.builder("gpt2j.sequences.active", () -> sequences.get()).description("KV caches held by generating requests").register(registry);
     }
 
     void request(String route, String method, int status, long nanos) {

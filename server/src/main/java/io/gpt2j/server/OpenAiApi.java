@@ -238,7 +238,7 @@ final class OpenAiApi {
         System.arraycopy(prompt, 0, all, 0, prompt.length);
         System.arraycopy(gen, 0, all, prompt.length, gen.length);
         Ticket ticket = h.scheduler().open(System.nanoTime() + service.settings().requestTimeoutMs() * 1_000_000L);
-        Scheduler.TokenLogprobs lp;
+        io.gpt2j.generate.TokenLogprobs lp;
         try (ticket) {
             lp = h.scheduler().tokenLogprobs(ticket, all, top);
         }

@@ -4,6 +4,7 @@ import io.gpt2j.core.model.Gpt2;
 import io.gpt2j.core.model.InferenceState;
 import io.gpt2j.generate.CausalLm;
 import io.gpt2j.generate.Gpt2Lm;
+import io.gpt2j.generate.TokenLogprobs;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,19 +19,24 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Continuous batching: the one thread that runs the model. Requests generate on their own threads through a
- * {@link CausalLm} ({@link #lm}) whose calls are executed here. New sequences (prefill) are admitted between decode
- * steps, and the single-token decode steps of every active single-row sequence run as ONE
- * {@link Gpt2#decodeBatch} call. Calls that cannot be batched (multi-row left-padded prefill, contrastive steps
+ * {@link CausalLm} ({@link #lm}) whose calls are executed here. New sequences are admitted between decode steps,
+ * the prompts queued meanwhile prefilled in one pass ({@link Gpt2Lm#prefill}), and the single-token decode steps of
+ * every active single-row sequence run as ONE {@link Gpt2#decodeBatch} call. Calls that cannot be batched (multi-row left-padded prefill, contrastive steps
  * that need hidden states) run here one at a time. No sampling or logits processing happens here. Every session
  * of a single-prompt generation (the server's only kind: beams and num_return_sequences are gathered from a
- * batch-1 prefill) is kept as independent batch-1 caches, so beams and return sequences join the shared batch too.
+ * batch-1 prefill) is kept as independent batch-1 caches ({@link Gpt2Lm#newRowSession}), so beams and return
+ * sequences join the shared batch too. The model math lives in core and generate; this class only schedules.
  */
 public final class Scheduler implements AutoCloseable {
+    /** How often a waiting request thread checks its ticket (deadline, cancellation, client still connected). */
+    static final long CHECK_NANOS = 20_000_000L;
     private final Gpt2 model;
-    private final Gpt2Lm plain;
+    private final Gpt2Lm lm;
     private final int V;
     private final long windowNanos;
     private final int budget;
+    /** Most prompt positions (rows x shared prefix) one grouped prefill pass may carry: bounds the decode stall. */
+    static final int PREFILL_GROUP_TOKENS = 1024;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private final Condition budgetFreed = lock.newCondition();
@@ -39,15 +45,20 @@ public final class Scheduler implements AutoCloseable {
     private final Set<Seq> waitingFor = Collections.newSetFromMap(new IdentityHashMap<>());
     private long firstStepNanos;
     private int usedTokens;
+    private int liveSeqs;
     private volatile boolean running = true;
     private final Thread thread;
     private float[] logitsBuf = new float[0];
     /** Decode-batch statistics: calls, rows over all calls, and the largest batch. */
     final AtomicLong batchCalls = new AtomicLong(), batchRows = new AtomicLong(), maxBatch = new AtomicLong();
+    /** Prefill passes and the prompts they carried (several when prompts arrive together). */
+    final AtomicLong prefillCalls = new AtomicLong(), prefillRows = new AtomicLong(), maxPrefillRows = new AtomicLong();
+    /** Time the scheduler thread spent in batched decode steps and in other model calls (prefill, tasks). */
+    final AtomicLong decodeNanos = new AtomicLong(), taskNanos = new AtomicLong();
 
     public Scheduler(Gpt2 model, int maxBatchTokens, long windowMicros) {
         this.model = model;
-        this.plain = new Gpt2Lm(model);
+        this.lm = new Gpt2Lm(model);
         this.V = model.config().vocabSize();
         this.windowNanos = windowMicros * 1000;
         this.budget = maxBatchTokens;
@@ -84,63 +95,26 @@ public final class Scheduler implements AutoCloseable {
             @Override
             public Session newSession(int batch, int capacity) {
                 reserve(ticket, batch * capacity);
-                if (batch == 1) return register(new Seq(ticket, new InferenceState[]{model.newState(1, capacity)}, null));
-                CausalLm.Session inner = call(ticket, () -> plain.newSession(batch, capacity));
-                return register(new Seq(ticket, null, inner));
+                return register(new Seq(ticket, batch == 1 ? lm.newRowSession(1, capacity) : lm.newSession(batch, capacity)));
             }
         };
     }
 
-    /** Log-probabilities of each token given the ones before it (index 0: NaN), with the top {@code top} alternatives. */
-    record TokenLogprobs(float[] logprob, int[][] topIds, float[][] topLogprobs) {
-    }
-
-    /**
-     * Scores a token sequence with one forward pass over all positions (in chunks, so the logits buffer stays
-     * small): what OpenAI's echo + logprobs returns. The log_softmax is the only arithmetic done here.
-     */
+    /** Scores a token sequence on the scheduler thread: what OpenAI's echo + logprobs returns ({@link Gpt2Lm#tokenLogprobs}). */
     TokenLogprobs tokenLogprobs(Ticket ticket, int[] ids, int top) {
         reserve(ticket, ids.length);
-        return call(ticket, () -> {
-            int T = ids.length, chunk = 32;
-            float[] lp = new float[T];
-            lp[0] = Float.NaN;
-            int[][] topIds = new int[T][top];
-            float[][] topLp = new float[T][top];
-            InferenceState st = model.newState(1, T);
-            float[] logits = new float[chunk * V];
-            for (int s = 0; s < T - 1; s += chunk) {
-                int n = Math.min(chunk, T - 1 - s);
-                int[][] tok = {java.util.Arrays.copyOfRange(ids, s, s + n)};
-                model.forward(st, tok, null, null, logits, null, true);
-                for (int t = 0; t < n; t++) {
-                    int off = t * V, next = s + t + 1;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int v = 0; v < V; v++) max = Math.max(max, logits[off + v]);
-                    double sum = 0;
-                    for (int v = 0; v < V; v++) sum += Math.exp(logits[off + v] - max);
-                    float logZ = (float) (max + Math.log(sum));
-                    lp[next] = logits[off + ids[next]] - logZ;
-                    for (int k = 0; k < top; k++) {
-                        int best = -1;
-                        for (int v = 0; v < V; v++) {
-                            boolean taken = false;
-                            for (int q = 0; q < k; q++) taken |= topIds[next][q] == v;
-                            if (!taken && (best < 0 || logits[off + v] > logits[off + best])) best = v;
-                        }
-                        topIds[next][k] = best;
-                        topLp[next][k] = logits[off + best] - logZ;
-                    }
-                }
-            }
-            return new TokenLogprobs(lp, topIds, topLp);
-        });
+        return call(ticket, () -> lm.tokenLogprobs(ids, top));
     }
 
     /** Runs {@code work} on the scheduler thread (between decode steps) and returns its result. */
     <T> T call(Ticket ticket, java.util.function.Supplier<T> work) {
-        ticket.check();
-        Task t = new Task(ticket, work);
+        @SuppressWarnings("unchecked") T r = (T) submit(new Task(ticket, work));
+        return r;
+    }
+
+    /** Queues the task, waits for it (within the ticket's deadline) and returns its result. */
+    private Object submit(Task t) {
+        t.ticket.check();
         lock.lock();
         try {
             tasks.add(t);
@@ -148,15 +122,14 @@ public final class Scheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        await(ticket, t.done);
+        await(t.ticket, t.done);
         if (t.error != null) throw t.error;
-        @SuppressWarnings("unchecked") T r = (T) t.result;
-        return r;
+        return t.result;
     }
 
     private void await(Ticket ticket, CountDownLatch done) {
         try {
-            while (!done.await(Math.min(50_000_000L, Math.max(1, ticket.remainingNanos())), TimeUnit.NANOSECONDS)) {
+            while (!done.await(Math.min(CHECK_NANOS, Math.max(1, ticket.remainingNanos())), TimeUnit.NANOSECONDS)) {
                 ticket.check();
             }
         } catch (InterruptedException e) {
@@ -168,7 +141,12 @@ public final class Scheduler implements AutoCloseable {
     private Seq register(Seq s) {
         lock.lock();
         try {
-            s.ticket.seqs.add(s);
+            if (s.ticket.isReleased()) {
+                s.closed = true;
+            } else {
+                s.ticket.seqs.add(s);
+                liveSeqs++;
+            }
         } finally {
             lock.unlock();
         }
@@ -184,8 +162,10 @@ public final class Scheduler implements AutoCloseable {
         try {
             while (usedTokens + tokens > budget) {
                 ticket.check();
-                budgetFreed.awaitNanos(Math.min(50_000_000L, Math.max(1, ticket.remainingNanos())));
+                if (ticket.isReleased()) throw ticket.cancellation();
+                budgetFreed.awaitNanos(Math.min(CHECK_NANOS, Math.max(1, ticket.remainingNanos())));
             }
+            if (ticket.isReleased()) throw ticket.cancellation(); // budget taken after release would never return
             usedTokens += tokens;
             ticket.reservedTokens += tokens;
         } catch (InterruptedException e) {
@@ -206,6 +186,8 @@ public final class Scheduler implements AutoCloseable {
                 s.closed = true;
                 waitingFor.remove(s);
             }
+            liveSeqs -= ticket.seqs.size();
+            ticket.seqs.clear();
             budgetFreed.signalAll();
             wake.signal();
         } finally {
@@ -227,6 +209,16 @@ public final class Scheduler implements AutoCloseable {
         return usedTokens;
     }
 
+    /** Caches (sessions) held by requests that are still generating; 0 once every request has finished or gone. */
+    public int activeSequences() {
+        lock.lock();
+        try {
+            return liveSeqs;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Sequences waiting for a decode step or a task right now. */
     public int queued() {
         lock.lock();
@@ -237,24 +229,34 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * Tasks (prefills first of all) and decode steps alternate: after a task, a decode step that is ready runs before
+     * the next task. A prompt so waits at most one decode step, the running sequences are never starved by a stream
+     * of arrivals, and the prompts that arrive during a step are prefilled together in one pass after it.
+     */
     private void loop() {
+        boolean taskLast = false;
         while (running) {
             Task task = null;
+            List<Prefill> prefills = null;
             List<Step> batch = null;
             lock.lock();
             try {
-                if (!tasks.isEmpty()) {
+                long waited = steps.isEmpty() ? 0 : System.nanoTime() - firstStepNanos;
+                boolean decodeReady = !steps.isEmpty() && (waitingFor.isEmpty() || waited >= windowNanos);
+                if (!tasks.isEmpty() && !(decodeReady && taskLast)) {
                     task = tasks.poll();
-                } else if (!steps.isEmpty()) {
-                    long waited = System.nanoTime() - firstStepNanos;
-                    if (waitingFor.isEmpty() || waited >= windowNanos) {
-                        batch = new ArrayList<>(steps);
-                        steps.clear();
-                        waitingFor.clear();
-                        for (Step s : batch) if (!s.seq.closed) waitingFor.add(s.seq);
-                    } else {
-                        wake.awaitNanos(windowNanos - waited);
+                    if (task instanceof Prefill p) {
+                        prefills = prefillGroup(p);
+                        task = null;
                     }
+                } else if (decodeReady) {
+                    batch = new ArrayList<>(steps);
+                    steps.clear();
+                    waitingFor.clear();
+                    for (Step s : batch) if (!s.seq.closed) waitingFor.add(s.seq);
+                } else if (!steps.isEmpty()) {
+                    wake.awaitNanos(windowNanos - waited);
                 } else {
                     wake.await();
                 }
@@ -263,16 +265,88 @@ public final class Scheduler implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            if (task != null) task.run();
-            if (batch != null) runBatch(batch);
+            long t0 = System.nanoTime();
+            if (task != null || prefills != null) {
+                if (task != null) task.run();
+                else runPrefills(prefills);
+                taskNanos.addAndGet(System.nanoTime() - t0);
+                taskLast = true;
+            }
+            if (batch != null) {
+                runBatch(batch);
+                decodeNanos.addAndGet(System.nanoTime() - t0);
+                taskLast = false;
+            }
         }
         failAll();
+    }
+
+    /**
+     * The prefills to run together with {@code first} (under the lock): of all queued prefills, the k longest
+     * where k maximises (k - 1) x the k-th longest length (the prompt positions whose weight reads are shared), within
+     * {@link #PREFILL_GROUP_TOKENS}. The others go back to the head of the queue, in their order.
+     */
+    private List<Prefill> prefillGroup(Prefill first) {
+        List<Prefill> all = new ArrayList<>();
+        all.add(first);
+        for (var it = tasks.iterator(); it.hasNext(); ) {
+            if (it.next() instanceof Prefill p) {
+                all.add(p);
+                it.remove();
+            }
+        }
+        List<Prefill> byLength = new ArrayList<>(all);
+        byLength.sort((a, b) -> Integer.compare(b.prompt.length, a.prompt.length));
+        int best = 1;
+        long bestGain = 0;
+        for (int k = 2; k <= byLength.size(); k++) {
+            int len = byLength.get(k - 1).prompt.length;
+            if ((long) k * len > PREFILL_GROUP_TOKENS) break;
+            long gain = (long) (k - 1) * len;
+            if (gain > bestGain) {
+                bestGain = gain;
+                best = k;
+            }
+        }
+        List<Prefill> group = new ArrayList<>(byLength.subList(0, best));
+        List<Prefill> rest = new ArrayList<>(all);
+        rest.removeAll(group);
+        for (int i = rest.size() - 1; i >= 0; i--) tasks.addFirst(rest.get(i));
+        return group;
+    }
+
+    private void runPrefills(List<Prefill> group) {
+        List<Prefill> live = new ArrayList<>(group.size());
+        for (Prefill p : group) {
+            if (p.ticket.isCancelled()) p.fail(p.ticket.cancellation());
+            else live.add(p);
+        }
+        if (live.isEmpty()) return;
+        Gpt2Lm.Rows[] sessions = new Gpt2Lm.Rows[live.size()];
+        int[][] prompts = new int[live.size()][];
+        float[][] logits = new float[live.size()][];
+        for (int i = 0; i < sessions.length; i++) {
+            sessions[i] = live.get(i).rows;
+            prompts[i] = live.get(i).prompt;
+            logits[i] = live.get(i).logits;
+        }
+        try {
+            lm.prefill(sessions, prompts, logits);
+        } catch (RuntimeException | Error e) {
+            RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException("prefill failed: " + e, e);
+            for (Prefill p : live) p.fail(r);
+            return;
+        }
+        prefillCalls.incrementAndGet();
+        prefillRows.addAndGet(live.size());
+        maxPrefillRows.accumulateAndGet(live.size(), Math::max);
+        for (Prefill p : live) p.done.countDown();
     }
 
     private void runBatch(List<Step> all) {
         List<Step> live = new ArrayList<>(all.size());
         for (Step s : all) {
-            if (s.seq.closed || s.seq.ticket.isCancelled()) s.fail(new Ticket.Cancelled(Ticket.Reason.TIMEOUT));
+            if (s.seq.closed || s.seq.ticket.isCancelled()) s.fail(s.seq.ticket.cancellation());
             else live.add(s);
         }
         int n = live.size();
@@ -324,7 +398,7 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    private static final class Task {
+    private static class Task {
         final Ticket ticket;
         final java.util.function.Supplier<?> work;
         final CountDownLatch done = new CountDownLatch(1);
@@ -338,7 +412,7 @@ public final class Scheduler implements AutoCloseable {
 
         void run() {
             try {
-                if (ticket.isCancelled()) throw new Ticket.Cancelled(Ticket.Reason.TIMEOUT);
+                if (ticket.isCancelled()) throw ticket.cancellation();
                 result = work.get();
             } catch (RuntimeException e) {
                 error = e;
@@ -352,6 +426,20 @@ public final class Scheduler implements AutoCloseable {
         void fail(RuntimeException e) {
             error = e;
             done.countDown();
+        }
+    }
+
+    /** The first forward pass of a fresh single-row session: a prompt, run together with other queued prefills. */
+    private static final class Prefill extends Task {
+        final Gpt2Lm.Rows rows;
+        final int[] prompt;
+        final float[] logits;
+
+        Prefill(Ticket ticket, Gpt2Lm.Rows rows, int[] prompt, float[] logits) {
+            super(ticket, null);
+            this.rows = rows;
+            this.prompt = prompt;
+            this.logits = logits;
         }
     }
 
@@ -381,71 +469,55 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /**
-     * One generation's cache. Single-row caches (and what is gathered from them) are kept as independent batch-1
-     * states so that their decode steps can join the shared batch; a multi-row left-padded batch wraps the plain
-     * Gpt2Lm session and runs alone.
+     * One generation's cache as the request's Generator sees it. Single-row caches (and what is gathered from them)
+     * are {@link Gpt2Lm.Rows}, independent batch-1 caches whose decode steps join the shared batch; a multi-row
+     * left-padded batch is a plain Gpt2Lm session whose calls run alone on the scheduler thread.
      */
     final class Seq implements CausalLm.Session {
         final Ticket ticket;
-        private InferenceState[] rows;
         private final CausalLm.Session inner;
+        private final Gpt2Lm.Rows rows; // inner, when its decode steps can be batched; else null
         volatile boolean closed;
 
-        Seq(Ticket ticket, InferenceState[] rows, CausalLm.Session inner) {
+        Seq(Ticket ticket, CausalLm.Session inner) {
             this.ticket = ticket;
-            this.rows = rows;
             this.inner = inner;
+            this.rows = inner instanceof Gpt2Lm.Rows r ? r : null;
         }
 
         @Override
         public int batch() {
-            return inner != null ? inner.batch() : rows.length;
+            return inner.batch();
         }
 
         @Override
         public int length() {
-            return inner != null ? inner.length() : rows[0].length();
+            return inner.length();
         }
 
         @Override
         public void forward(int[][] tokens, int[][] mask, float[] logits, float[] hidden, boolean allHidden) {
             ticket.check();
-            if (inner != null) {
+            if (rows != null && tokens[0].length == 1 && hidden == null && length() > 0 && allOnes(mask)) {
+                decodeStep(tokens, logits);
+            } else if (rows != null && rows.batch() == 1 && length() == 0 && hidden == null && logits != null && allOnes(mask)) {
+                submit(new Prefill(ticket, rows, tokens[0], logits));
+            } else {
                 call(ticket, () -> {
                     inner.forward(tokens, mask, logits, hidden, allHidden);
                     return null;
                 });
-            } else if (tokens[0].length == 1 && hidden == null && length() > 0 && allOnes(mask)) {
-                decodeStep(tokens, logits);
-            } else {
-                call(ticket, () -> {
-                    direct(tokens, mask, logits, hidden, allHidden);
-                    return null;
-                });
-            }
-        }
-
-        private void direct(int[][] tokens, int[][] mask, float[] logits, float[] hidden, boolean allHidden) {
-            int T = tokens[0].length, E = model.config().nEmbd();
-            for (int r = 0; r < rows.length; r++) {
-                int[][] tok = {tokens[r]};
-                int[][] m = mask == null ? null : new int[][]{mask[r]};
-                float[] lg = logits == null ? null : new float[allHidden && T > 1 ? T * V : V];
-                float[] hd = hidden == null ? null : new float[(allHidden ? T : 1) * E];
-                model.forward(rows[r], tok, null, m, lg, hd, allHidden && T > 1);
-                if (lg != null) System.arraycopy(lg, lg.length - V, logits, r * V, V);
-                if (hd != null) System.arraycopy(hd, 0, hidden, r * hd.length, hd.length);
             }
         }
 
         private void decodeStep(int[][] tokens, float[] logits) {
-            int n = rows.length;
+            int n = rows.batch();
             CountDownLatch group = new CountDownLatch(n);
             RuntimeException[] error = new RuntimeException[1];
             lock.lock();
             try {
                 if (steps.isEmpty()) firstStepNanos = System.nanoTime();
-                for (int r = 0; r < n; r++) steps.add(new Step(this, rows[r], tokens[r][0], logits, r * V, group, error));
+                for (int r = 0; r < n; r++) steps.add(new Step(this, rows.row(r), tokens[r][0], logits, r * V, group, error));
                 waitingFor.remove(this);
                 wake.signal();
             } finally {
@@ -457,27 +529,13 @@ public final class Scheduler implements AutoCloseable {
 
         @Override
         public void reorder(int[] src) {
-            if (inner != null) {
-                inner.reorder(src);
-                return;
-            }
-            InferenceState[] next = new InferenceState[src.length];
-            boolean[] used = new boolean[rows.length];
-            for (int i = 0; i < src.length; i++) {
-                InferenceState s = rows[src[i]];
-                next[i] = used[src[i]] ? s.gather(new int[]{0}, s.capacity()) : s;
-                used[src[i]] = true;
-            }
-            rows = next;
+            inner.reorder(src); // copies rows between steps; no forward pass
         }
 
         @Override
         public CausalLm.Session gather(int[] idx, int capacity) {
             reserve(ticket, idx.length * capacity);
-            if (inner != null) return register(new Seq(ticket, null, inner.gather(idx, capacity)));
-            InferenceState[] next = new InferenceState[idx.length];
-            for (int i = 0; i < idx.length; i++) next[i] = rows[idx[i]].gather(new int[]{0}, capacity);
-            return register(new Seq(ticket, next, null));
+            return register(new Seq(ticket, inner.gather(idx, capacity)));
         }
     }
 

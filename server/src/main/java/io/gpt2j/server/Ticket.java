@@ -23,6 +23,7 @@ final class Ticket implements AutoCloseable {
 
     final long deadlineNanos;
     private final Scheduler scheduler;
+    private final ClientProbe client; // null outside an HTTP handler
     private volatile Reason cancelled;
     final List<Scheduler.Seq> seqs = new ArrayList<>(); // guarded by the scheduler's lock
     int reservedTokens;                                  // guarded by the scheduler's lock
@@ -31,6 +32,7 @@ final class Ticket implements AutoCloseable {
     Ticket(Scheduler scheduler, long deadlineNanos) {
         this.scheduler = scheduler;
         this.deadlineNanos = deadlineNanos;
+        this.client = ClientProbe.current();
     }
 
     void cancel(Reason r) {
@@ -38,13 +40,33 @@ final class Ticket implements AutoCloseable {
         scheduler.wakeUp();
     }
 
-    /** Throws {@link Cancelled} when cancelled or past the deadline. */
+    /**
+     * Throws {@link Cancelled} when cancelled, past the deadline, or when the HTTP client has closed its connection
+     * (probed at most every 10 ms). Called by the generation threads before and while waiting for model calls.
+     */
     void check() {
         Reason r = cancelled;
         if (r == null && System.nanoTime() - deadlineNanos > 0) {
             cancelled = r = Reason.TIMEOUT;
         }
+        if (r == null && client != null && client.isGone()) {
+            cancel(Reason.DISCONNECT);
+            r = cancelled;
+        }
         if (r != null) throw new Cancelled(r);
+    }
+
+    /** The exception for a cancelled ticket (a closed one counts as timed out unless a reason was recorded). */
+    Cancelled cancellation() {
+        Reason r = cancelled;
+        return new Cancelled(r == null ? Reason.TIMEOUT : r);
+    }
+
+    /** Whether {@link #close} has run (guarded by the scheduler's lock when it matters). */
+    boolean isReleased() {
+        synchronized (this) {
+            return closed;
+        }
     }
 
     boolean isCancelled() {

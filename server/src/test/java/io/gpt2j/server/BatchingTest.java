@@ -71,6 +71,43 @@ class BatchingTest {
         assertTrue(rows / (double) calls > 1.5, "average batch " + rows / (double) calls);
     }
 
+    /** Prompts of 1 to ~90 tokens arriving 0-150 ms apart: prefills land between other requests' decode steps. */
+    @Test
+    void staggeredGreedyRequestsOfMixedLengthsEqualTheSameRequestsAlone() throws Exception {
+        String longPrompt = "It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of "
+                + "foolishness, it was the epoch of belief, it was the epoch of incredulity, it was the season of Light, it was the "
+                + "season of Darkness, it was the spring of hope, it was the winter of despair";
+        String[] prompts = {"A", longPrompt, "The quick brown fox", longPrompt.substring(0, 60), "1 2 3 4 5 6 7 8 9 10 11 12", "Hello"};
+        List<String> bodies = new ArrayList<>();
+        for (int i = 0; i < prompts.length; i++) {
+            bodies.add("{\"prompt\": \"" + prompts[i] + "\", \"max_tokens\": " + (40 - 5 * i) + ", \"temperature\": 0}");
+        }
+        List<String> alone = new ArrayList<>();
+        for (String b : bodies) alone.add(TestServers.json(TestServers.post(server, "/v1/completions", b)).get("choices").get(0).get("text").asText());
+        Scheduler sch = server.host().scheduler();
+        long calls0 = sch.batchCalls.get(), rows0 = sch.batchRows.get();
+        List<CompletableFuture<HttpResponse<String>>> fs = new ArrayList<>();
+        for (int i = 0; i < bodies.size(); i++) {
+            final String b = bodies.get(i);
+            fs.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return TestServers.post(server, "/v1/completions", b);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }));
+            Thread.sleep(30);
+        }
+        for (int i = 0; i < bodies.size(); i++) {
+            HttpResponse<String> r = fs.get(i).get();
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(alone.get(i), TestServers.json(r).get("choices").get(0).get("text").asText(), "request " + i);
+        }
+        double perCall = (sch.batchRows.get() - rows0) / (double) (sch.batchCalls.get() - calls0);
+        System.out.printf("staggered: %.2f rows per decode call%n", perCall);
+        assertTrue(perCall > 1.2, "the requests overlapped: " + perCall + " rows per decode call");
+    }
+
     @Test
     void concurrentSampledAndBeamRequestsEqualTheSameRequestsAlone() throws Exception {
         List<String[]> reqs = List.of(
@@ -99,6 +136,21 @@ class BatchingTest {
         }
     }
 
+    /** The benchmark command's measurement, small: every number is filled in and consistent. */
+    @Test
+    void serverBenchReportsThroughputAndWhereTheTimeWent() throws Exception {
+        List<ServerBench.Result> rs = ServerBench.run(server, new int[]{1, 3}, 1, 6, "The history of the city");
+        assertEquals(2, rs.size());
+        for (ServerBench.Result r : rs) {
+            assertEquals(r.clients(), r.requests());
+            assertTrue(r.completionTokens() > 0 && r.completionTokens() <= 6L * r.requests(), r.toString());
+            assertTrue(r.tokensPerSecond() > 0 && r.decodeSeconds() > 0 && r.prefillSeconds() > 0, r.toString());
+            assertTrue(r.decodeSeconds() + r.prefillSeconds() <= r.seconds() * 1.05, r.toString());
+            assertTrue(r.rowsPerDecodeCall() >= 1 && r.promptsPerPrefill() >= 1 && r.coreTokensPerSecond() > 0, r.toString());
+            assertEquals(11, r.toMap().size(), "every field in the JSON line");
+        }
+    }
+
     /** The response without the parts that differ between calls (completion id, timestamp). */
     private static String withoutIds(String body) throws Exception {
         com.fasterxml.jackson.databind.JsonNode j = Bodies.JSON.readTree(body);
@@ -106,6 +158,48 @@ class BatchingTest {
             ((com.fasterxml.jackson.databind.node.ObjectNode) j).remove(List.of("id", "created"));
         }
         return j.toString();
+    }
+
+    /**
+     * A non-streaming request writes nothing until it is done, so only the server's probe of the connection can notice
+     * the client leaving: the slot, the cache budget and the sequences must be free within 1 s (measured: tens of ms;
+     * the probe runs every 10 ms and a waiting request checks every 20 ms), long before the 900 tokens would be.
+     */
+    @Test
+    void aNonStreamingClientThatDisconnectsFreesItsSlotAtOnce() throws Exception {
+        String[][] reqs = {
+                {"/v1/completions", "{\"prompt\": \"Hello there\", \"max_tokens\": 900, \"temperature\": 0}"},
+                {"/score", "{\"inputs\": [\"Hello\", \"there\"], \"parameters\": {\"max_new_tokens\": 900, \"min_new_tokens\": 900}}"}};
+        Scheduler sch = server.host().scheduler();
+        for (String[] q : reqs) {
+            long ms;
+            try (Socket s = new Socket("127.0.0.1", server.port())) {
+                byte[] b = q[1].getBytes(StandardCharsets.UTF_8);
+                s.getOutputStream().write(("POST " + q[0] + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                        + b.length + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+                s.getOutputStream().write(b);
+                s.getOutputStream().flush();
+                long calls = sch.batchCalls.get(), end = System.nanoTime() + 10_000_000_000L;
+                while ((sch.activeSequences() == 0 || sch.batchCalls.get() < calls + 3) && System.nanoTime() < end) Thread.sleep(2);
+                assertTrue(sch.activeSequences() > 0 && sch.usedTokens() > 0, q[0] + ": generating when the client leaves");
+                assertEquals(1, server.admission().running());
+            }
+            long t0 = System.nanoTime();
+            while ((sch.activeSequences() > 0 || sch.usedTokens() > 0 || server.admission().running() > 0)
+                    && System.nanoTime() - t0 < 10_000_000_000L) {
+                Thread.sleep(2);
+            }
+            ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.println(q[0] + ": slot freed " + ms + " ms after the client closed its connection");
+            assertEquals(0, sch.activeSequences(), q[0]);
+            assertEquals(0, sch.usedTokens(), q[0]);
+            assertEquals(0, server.admission().running(), q[0]);
+            assertTrue(ms < 1000, q[0] + ": " + ms + " ms");
+            String metrics = TestServers.get(server, "/metrics").body();
+            assertTrue(metrics.contains("gpt2j_sequences_active 0.0") && metrics.contains("gpt2j_kv_tokens 0.0"), metrics);
+            HttpResponse<String> next = TestServers.post(server, "/v1/completions", request(1));
+            assertEquals(200, next.statusCode(), next.body());
+        }
     }
 
     @Test
