@@ -126,6 +126,11 @@ final class TrainProgress implements Trainer.Listener {
         }
     }
 
+    /** Draws the current state now instead of at the library's next refresh tick (tests; no timing involved). */
+    void refreshNow() {
+        if (bar != null) bar.refresh();
+    }
+
     double tokensPerSecond() {
         return tokensPerSecond;
     }
