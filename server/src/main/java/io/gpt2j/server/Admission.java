@@ -7,10 +7,10 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Admission control: at most {@code max} generation requests run, at most {@code 2 * max} wait (first come, first
- * served); beyond that a request is refused at once with 429 and Retry-After. Waiting counts against the request's
- * timeout, and a waiting request checks its ticket every {@link Scheduler#CHECK_NANOS}, so one whose client hung up
- * leaves the queue at once.
+ * Admission control: at most {@code max} requests that use the model (generation or classification) run, at most
+ * {@code 2 * max} wait (first come, first served); beyond that a request is refused at once with 429 and
+ * Retry-After. Waiting counts against the request's timeout, and a waiting request checks its ticket every
+ * {@link Scheduler#CHECK_NANOS}, so one whose client hung up leaves the queue at once.
  */
 final class Admission {
     private final int max;

@@ -10,17 +10,21 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * POST /score for a model with a classification head, in the shapes of transformers' pipelines: per input a list of
  * {label, score} best first (text-classification, {@code top_k} limits it) or a list of entity spans
- * {entity_group, word, start, end, score} (token-classification, aggregation "first"). No model math here.
+ * {entity_group, word, start, end, score} (token-classification, aggregation "first"). Requests are admitted and
+ * timed like generation ({@link Service#admitted}); their passes run on the {@link ClassificationQueue}. No model
+ * math here.
  */
 final class Classification {
     private Classification() {
     }
 
-    static Object score(Service service, List<String> inputs, Map<String, Object> params) {
+    /** {@code log} receives the access-log fields of the request ({@code texts}, {@code prompt_tokens}). */
+    static Object score(Service service, List<String> inputs, Map<String, Object> params, BiConsumer<String, Object> log) {
         ModelHost host = service.host();
         Classifier c = host.classifier();
         boolean sequence = c.head().kind() == ClassificationHead.Kind.SEQUENCE_CLASSIFICATION;
@@ -30,26 +34,48 @@ final class Classification {
                         + c.head().kind().architecture() + " model" + (sequence ? "; it accepts only top_k" : "; it takes no parameters"));
             }
         }
-        if (service.isDraining()) throw new ApiError(503, "shutting_down", "the server is shutting down");
+        int topK = sequence ? topK(params.get("top_k"), c.head().numLabels()) : 0;
+        log.accept("texts", inputs.size());
+        return service.admitted(ticket -> {
+            Predictions.Logits logits = ids -> host.classification().logits(ticket, ids);
+            java.util.function.Function<String, int[]> encode = text -> {
+                ticket.check(); // a long list's tokenisation counts against the deadline too
+                return host.tokenizer().encode(text);
+            };
+            return sequence ? labels(Predictions.classify(c, inputs, encode, logits), c.head(), topK, log)
+                    : entities(Predictions.tag(c, inputs, encode, logits), log);
+        });
+    }
+
+    private static List<Object> labels(List<Predictions.Prediction> ps, ClassificationHead head, int topK, BiConsumer<String, Object> log) {
         List<Object> out = new ArrayList<>();
-        if (sequence) {
-            int k = c.head().numLabels(), topK = topK(params.get("top_k"), k);
-            for (Predictions.Prediction p : Predictions.classify(c, inputs, host.tokenizer()::encode)) out.add(labels(c.head(), p, topK));
-        } else {
-            for (Predictions.Tagged t : Predictions.tag(c, inputs, host.tokenizer()::encode)) {
-                List<Object> ents = new ArrayList<>();
-                for (Tagging.Entity e : t.entities()) {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("entity_group", e.type());
-                    m.put("word", e.text());
-                    m.put("start", e.start());
-                    m.put("end", e.end());
-                    m.put("score", e.score());
-                    ents.add(m);
-                }
-                out.add(ents);
-            }
+        long tokens = 0;
+        for (Predictions.Prediction p : ps) {
+            out.add(labels(head, p, topK));
+            tokens += p.tokens();
         }
+        log.accept("prompt_tokens", tokens);
+        return out;
+    }
+
+    private static List<Object> entities(List<Predictions.Tagged> tagged, BiConsumer<String, Object> log) {
+        List<Object> out = new ArrayList<>();
+        long tokens = 0;
+        for (Predictions.Tagged t : tagged) {
+            tokens += t.tokens();
+            List<Object> ents = new ArrayList<>();
+            for (Tagging.Entity e : t.entities()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("entity_group", e.type());
+                m.put("word", e.text());
+                m.put("start", e.start());
+                m.put("end", e.end());
+                m.put("score", e.score());
+                ents.add(m);
+            }
+            out.add(ents);
+        }
+        log.accept("prompt_tokens", tokens);
         return out;
     }
 

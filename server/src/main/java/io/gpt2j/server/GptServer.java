@@ -21,13 +21,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP server: routes, auth, request ids, error bodies, metrics and one log line per request. The model loads
  * in the background after the port is open (liveness answers 503 until then). It holds no model math; generation
- * goes through {@link Service} and the {@link Scheduler}.
+ * goes through {@link Service} and the {@link Scheduler}, classification through the {@link ClassificationQueue}.
  */
 public final class GptServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("gpt2j.server");
     private static final Logger ACCESS = LoggerFactory.getLogger("gpt2j.access");
     private static final Set<String> OPEN_PATHS = Set.of("/", "/health/live", "/health/ready", "/playground");
-    private static final String START = "gpt2j.start", ID = "gpt2j.request-id";
+    private static final String START = "gpt2j.start", ID = "gpt2j.request-id", FIELD = "gpt2j.log.";
+    /** Access-log fields a route may add (context attribute {@code FIELD + name}), in this order. */
+    private static final java.util.List<String> LOG_FIELDS = java.util.List.of("texts", "prompt_tokens", "completion_tokens");
 
     private final ServerSettings settings;
     private final Metrics metrics = new Metrics();
@@ -43,8 +45,11 @@ public final class GptServer implements AutoCloseable {
         this.service = new Service(settings, metrics);
         this.apiKey = settings.apiKey() == null ? null : settings.apiKey().getBytes(StandardCharsets.UTF_8);
         metrics.gauges(() -> service.admission().queued(), () -> service.admission().running(),
-                () -> service.isLoaded() ? service.host().scheduler().usedTokens() : 0,
-                () -> service.isLoaded() ? service.host().scheduler().activeSequences() : 0);
+                () -> service.isLoaded() ? service.host().kvTokens() : 0,
+                () -> service.isLoaded() ? service.host().activeSequences() : 0);
+        metrics.batches("decode", () -> scheduler(s -> s.batchCalls.get()), () -> scheduler(s -> s.batchRows.get()));
+        metrics.batches("prefill", () -> scheduler(s -> s.prefillCalls.get()), () -> scheduler(s -> s.prefillRows.get()));
+        metrics.batches("classify", () -> classification(q -> q.passes.get()), () -> classification(q -> q.texts.get()));
         ScoringApi scoring = new ScoringApi(service);
         OpenAiApi openai = new OpenAiApi(service);
         this.app = Javalin.create(config -> {
@@ -74,7 +79,7 @@ public final class GptServer implements AutoCloseable {
             r.get("/swagger.json", ctx -> ctx.contentType("application/json").result(resource("swagger.json")));
             r.get("/playground", ctx -> ctx.contentType("text/html; charset=utf-8").result(resource("playground.html")));
             r.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
-            r.post("/score", ctx -> json(ctx, scoring.score(body(ctx))));
+            r.post("/score", ctx -> json(ctx, scoring.score(body(ctx), (k, v) -> ctx.attribute(FIELD + k, v))));
             r.post("/v1/completions", ctx -> {
                 service.host().requireGeneration("POST /v1/completions");
                 openai.completions(ctx, body(ctx));
@@ -89,7 +94,8 @@ public final class GptServer implements AutoCloseable {
             r.exception(Ticket.Cancelled.class, (e, ctx) -> {
                 switch (e.reason) {
                     case TIMEOUT -> error(ctx, 408, "request_timeout", "the request did not finish within "
-                            + settings.requestTimeoutMs() + " ms; its generation was cancelled", null, Map.of());
+                            + settings.requestTimeoutMs() + " ms; its " + (service.isLoaded() && service.host().classifier() != null
+                            ? "classification" : "generation") + " was cancelled", null, Map.of());
                     case SHUTDOWN -> error(ctx, 503, "shutting_down", "the server is shutting down", null, Map.of());
                     default -> error(ctx, 499, "client_closed_request", "the request was cancelled", null, Map.of());
                 }
@@ -157,6 +163,16 @@ public final class GptServer implements AutoCloseable {
 
     ModelHost host() {
         return service.host();
+    }
+
+    private long scheduler(java.util.function.ToLongFunction<Scheduler> f) {
+        Scheduler s = service.isLoaded() ? service.host().scheduler() : null;
+        return s == null ? 0 : f.applyAsLong(s);
+    }
+
+    private long classification(java.util.function.ToLongFunction<ClassificationQueue> f) {
+        ClassificationQueue q = service.isLoaded() ? service.host().classification() : null;
+        return q == null ? 0 : f.applyAsLong(q);
     }
 
     Admission admission() {
@@ -291,6 +307,10 @@ public final class GptServer implements AutoCloseable {
         if (err != null) m.put("error", err);
         Object tokens = ctx.attribute("gpt2j.tokens");
         if (tokens != null) m.put("completion_tokens", tokens);
+        for (String f : LOG_FIELDS) {
+            Object v = ctx.attribute(FIELD + f);
+            if (v != null) m.put(f, v);
+        }
         m.put("remote", ctx.ip());
         return m;
     }

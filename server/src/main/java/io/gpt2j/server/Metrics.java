@@ -1,6 +1,7 @@
 package io.gpt2j.server;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -14,11 +15,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.function.Supplier;
 
-/** Prometheus metrics of one server: requests by route and status, latency histograms, tokens, queue, JVM. */
+/** Prometheus metrics of one server: requests by route and status, latency histograms, tokens, queue, batches, JVM. */
 final class Metrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter tokens;
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    /** The suppliers behind function counters: Micrometer holds those weakly. */
+    private final java.util.List<Supplier<Number>> held = new java.util.ArrayList<>();
 
     Metrics() {
         new JvmMemoryMetrics().bindTo(registry);
@@ -35,6 +38,19 @@ final class Metrics implements AutoCloseable {
         Gauge.builder("gpt2j.requests.running", () -> running.get()).description("requests generating").register(registry);
         Gauge.builder("gpt2j.kv.tokens", () -> kvTokens.get()).description("cache positions reserved").register(registry);
         Gauge.builder("gpt2j.sequences.active", () -> sequences.get()).description("KV caches held by generating requests").register(registry);
+    }
+
+    /**
+     * Batched forward passes of one kind (decode steps, prefill passes, classification passes) and the rows they
+     * carried: rows / passes is the mean batch size.
+     */
+    void batches(String kind, Supplier<Number> passes, Supplier<Number> rows) {
+        held.add(passes);
+        held.add(rows);
+        FunctionCounter.builder("gpt2j.batch.passes", passes, p -> p.get().doubleValue()).tag("kind", kind)
+                .description("batched forward passes").register(registry);
+        FunctionCounter.builder("gpt2j.batch.rows", rows, r -> r.get().doubleValue()).tag("kind", kind)
+                .description("rows (sequences, prompts or texts) carried by batched forward passes").register(registry);
     }
 
     void request(String route, String method, int status, long nanos) {

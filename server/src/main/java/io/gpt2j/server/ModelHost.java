@@ -19,8 +19,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A loaded model as the server uses it: checkpoint, tokenizer, generation defaults, the scheduler that owns the
- * forward pass, and the model card. Requests generate through {@link #generate}; nothing here knows HTTP.
+ * A loaded model as the server uses it: checkpoint, tokenizer, generation defaults, the thread that owns the forward
+ * passes (the {@link Scheduler} for a language model, the {@link ClassificationQueue} for a classification head), and
+ * the model card. Requests generate through {@link #generate}; nothing here knows HTTP.
  */
 public final class ModelHost implements AutoCloseable {
     private final LoadedCheckpoint checkpoint;
@@ -31,6 +32,7 @@ public final class ModelHost implements AutoCloseable {
     private final String name;
     private final String modelCard;
     private final Classifier classifier;
+    private final ClassificationQueue classification;
 
     private ModelHost(LoadedCheckpoint checkpoint, Parallel pool, Gpt2Tokenizer tokenizer, String name,
                       ServerSettings settings) {
@@ -39,8 +41,9 @@ public final class ModelHost implements AutoCloseable {
         this.model = new Gpt2(checkpoint.config(), checkpoint.weights(), pool);
         this.tokenizer = tokenizer;
         this.name = name;
-        this.scheduler = new Scheduler(model, settings.maxBatchTokens(), settings.batchWindowMicros());
         this.classifier = HfHeads.hasHead(checkpoint) ? new Classifier(model, HfHeads.read(checkpoint)) : null;
+        this.scheduler = classifier == null ? new Scheduler(model, settings.maxBatchTokens(), settings.batchWindowMicros()) : null;
+        this.classification = classifier == null ? null : new ClassificationQueue(classifier, settings.maxBatchTokens());
         Path readme = checkpoint.dir().resolve("README.md");
         String card = null;
         try {
@@ -73,6 +76,7 @@ public final class ModelHost implements AutoCloseable {
         return tokenizer;
     }
 
+    /** The generation scheduler; null for a classification model. */
     public Scheduler scheduler() {
         return scheduler;
     }
@@ -80,6 +84,26 @@ public final class ModelHost implements AutoCloseable {
     /** The classification head's runner when the checkpoint is a GPT2For{Sequence,Token}Classification, else null. */
     public Classifier classifier() {
         return classifier;
+    }
+
+    /** The thread that runs the classifier's passes; null for a language model. */
+    ClassificationQueue classification() {
+        return classification;
+    }
+
+    /** A request's ticket on whichever thread runs this model. */
+    Ticket openTicket(long deadlineNanos) {
+        return scheduler != null ? scheduler.open(deadlineNanos) : classification.open(deadlineNanos);
+    }
+
+    /** Cache positions held now: reserved by generating requests, or of the classification pass running. */
+    int kvTokens() {
+        return scheduler != null ? scheduler.usedTokens() : classification.passPositions();
+    }
+
+    /** KV caches of requests still generating, or texts of live classification requests not yet classified. */
+    int activeSequences() {
+        return scheduler != null ? scheduler.activeSequences() : classification.activeTexts();
     }
 
     /** 400 for generation routes when the model is a classifier (its head is not a language-model head). */
@@ -113,7 +137,8 @@ public final class ModelHost implements AutoCloseable {
 
     @Override
     public void close() {
-        scheduler.close();
+        if (scheduler != null) scheduler.close();
+        if (classification != null) classification.close();
         pool.close();
         checkpoint.close();
     }

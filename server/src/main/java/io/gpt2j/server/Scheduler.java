@@ -20,14 +20,14 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Continuous batching: the one thread that runs the model. Requests generate on their own threads through a
  * {@link CausalLm} ({@link #lm}) whose calls are executed here. New sequences are admitted between decode steps,
- * the prompts queued meanwhile prefilled in one pass ({@link Gpt2Lm#prefill}), and the single-token decode steps of
+ * the prompts queued meanwhile prefilled in one pass ({@link Prefill}), and the single-token decode steps of
  * every active single-row sequence run as ONE {@link Gpt2#decodeBatch} call. Calls that cannot be batched (multi-row left-padded prefill, contrastive steps
  * that need hidden states) run here one at a time. No sampling or logits processing happens here. Every session
  * of a single-prompt generation (the server's only kind: beams and num_return_sequences are gathered from a
  * batch-1 prefill) is kept as independent batch-1 caches ({@link Gpt2Lm#newRowSession}), so beams and return
  * sequences join the shared batch too. The model math lives in core and generate; this class only schedules.
  */
-public final class Scheduler implements AutoCloseable {
+public final class Scheduler implements Ticket.Owner, AutoCloseable {
     /** How often a waiting request thread checks its ticket (deadline, cancellation, client still connected). */
     static final long CHECK_NANOS = 20_000_000L;
     private final Gpt2 model;
@@ -35,8 +35,6 @@ public final class Scheduler implements AutoCloseable {
     private final int V;
     private final long windowNanos;
     private final int budget;
-    /** Most prompt positions (rows x shared prefix) one grouped prefill pass may carry: bounds the decode stall. */
-    static final int PREFILL_GROUP_TOKENS = 1024;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition wake = lock.newCondition();
     private final Condition budgetFreed = lock.newCondition();
@@ -127,7 +125,8 @@ public final class Scheduler implements AutoCloseable {
         return t.result;
     }
 
-    private void await(Ticket ticket, CountDownLatch done) {
+    /** Waits for {@code done}, checking the ticket every {@link #CHECK_NANOS}: throws once it is cancelled. */
+    static void await(Ticket ticket, CountDownLatch done) {
         try {
             while (!done.await(Math.min(CHECK_NANOS, Math.max(1, ticket.remainingNanos())), TimeUnit.NANOSECONDS)) {
                 ticket.check();
@@ -177,7 +176,8 @@ public final class Scheduler implements AutoCloseable {
     }
 
     /** Frees the ticket's budget and stops waiting for its sequences at once. */
-    void release(Ticket ticket) {
+    @Override
+    public void release(Ticket ticket) {
         lock.lock();
         try {
             usedTokens -= ticket.reservedTokens;
@@ -195,7 +195,8 @@ public final class Scheduler implements AutoCloseable {
         }
     }
 
-    void wakeUp() {
+    @Override
+    public void wakeUp() {
         lock.lock();
         try {
             wake.signal();
@@ -247,7 +248,7 @@ public final class Scheduler implements AutoCloseable {
                 if (!tasks.isEmpty() && !(decodeReady && taskLast)) {
                     task = tasks.poll();
                     if (task instanceof Prefill p) {
-                        prefills = prefillGroup(p);
+                        prefills = Prefill.group(tasks, p);
                         task = null;
                     }
                 } else if (decodeReady) {
@@ -268,7 +269,7 @@ public final class Scheduler implements AutoCloseable {
             long t0 = System.nanoTime();
             if (task != null || prefills != null) {
                 if (task != null) task.run();
-                else runPrefills(prefills);
+                else prefillStats(Prefill.run(lm, prefills));
                 taskNanos.addAndGet(System.nanoTime() - t0);
                 taskLast = true;
             }
@@ -281,66 +282,11 @@ public final class Scheduler implements AutoCloseable {
         failAll();
     }
 
-    /**
-     * The prefills to run together with {@code first} (under the lock): of all queued prefills, the k longest
-     * where k maximises (k - 1) x the k-th longest length (the prompt positions whose weight reads are shared), within
-     * {@link #PREFILL_GROUP_TOKENS}. The others go back to the head of the queue, in their order.
-     */
-    private List<Prefill> prefillGroup(Prefill first) {
-        List<Prefill> all = new ArrayList<>();
-        all.add(first);
-        for (var it = tasks.iterator(); it.hasNext(); ) {
-            if (it.next() instanceof Prefill p) {
-                all.add(p);
-                it.remove();
-            }
-        }
-        List<Prefill> byLength = new ArrayList<>(all);
-        byLength.sort((a, b) -> Integer.compare(b.prompt.length, a.prompt.length));
-        int best = 1;
-        long bestGain = 0;
-        for (int k = 2; k <= byLength.size(); k++) {
-            int len = byLength.get(k - 1).prompt.length;
-            if ((long) k * len > PREFILL_GROUP_TOKENS) break;
-            long gain = (long) (k - 1) * len;
-            if (gain > bestGain) {
-                bestGain = gain;
-                best = k;
-            }
-        }
-        List<Prefill> group = new ArrayList<>(byLength.subList(0, best));
-        List<Prefill> rest = new ArrayList<>(all);
-        rest.removeAll(group);
-        for (int i = rest.size() - 1; i >= 0; i--) tasks.addFirst(rest.get(i));
-        return group;
-    }
-
-    private void runPrefills(List<Prefill> group) {
-        List<Prefill> live = new ArrayList<>(group.size());
-        for (Prefill p : group) {
-            if (p.ticket.isCancelled()) p.fail(p.ticket.cancellation());
-            else live.add(p);
-        }
-        if (live.isEmpty()) return;
-        Gpt2Lm.Rows[] sessions = new Gpt2Lm.Rows[live.size()];
-        int[][] prompts = new int[live.size()][];
-        float[][] logits = new float[live.size()][];
-        for (int i = 0; i < sessions.length; i++) {
-            sessions[i] = live.get(i).rows;
-            prompts[i] = live.get(i).prompt;
-            logits[i] = live.get(i).logits;
-        }
-        try {
-            lm.prefill(sessions, prompts, logits);
-        } catch (RuntimeException | Error e) {
-            RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException("prefill failed: " + e, e);
-            for (Prefill p : live) p.fail(r);
-            return;
-        }
+    private void prefillStats(int prompts) {
+        if (prompts == 0) return;
         prefillCalls.incrementAndGet();
-        prefillRows.addAndGet(live.size());
-        maxPrefillRows.accumulateAndGet(live.size(), Math::max);
-        for (Prefill p : live) p.done.countDown();
+        prefillRows.addAndGet(prompts);
+        maxPrefillRows.accumulateAndGet(prompts, Math::max);
     }
 
     private void runBatch(List<Step> all) {
@@ -395,51 +341,6 @@ public final class Scheduler implements AutoCloseable {
             thread.join(5000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static class Task {
-        final Ticket ticket;
-        final java.util.function.Supplier<?> work;
-        final CountDownLatch done = new CountDownLatch(1);
-        Object result;
-        RuntimeException error;
-
-        Task(Ticket ticket, java.util.function.Supplier<?> work) {
-            this.ticket = ticket;
-            this.work = work;
-        }
-
-        void run() {
-            try {
-                if (ticket.isCancelled()) throw ticket.cancellation();
-                result = work.get();
-            } catch (RuntimeException e) {
-                error = e;
-            } catch (Error e) { // e.g. OutOfMemoryError: fail this request, keep the scheduler alive
-                error = new IllegalStateException("generation failed: " + e, e);
-            } finally {
-                done.countDown();
-            }
-        }
-
-        void fail(RuntimeException e) {
-            error = e;
-            done.countDown();
-        }
-    }
-
-    /** The first forward pass of a fresh single-row session: a prompt, run together with other queued prefills. */
-    private static final class Prefill extends Task {
-        final Gpt2Lm.Rows rows;
-        final int[] prompt;
-        final float[] logits;
-
-        Prefill(Ticket ticket, Gpt2Lm.Rows rows, int[] prompt, float[] logits) {
-            super(ticket, null);
-            this.rows = rows;
-            this.prompt = prompt;
-            this.logits = logits;
         }
     }
 

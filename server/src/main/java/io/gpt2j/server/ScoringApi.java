@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 /**
  * The Azure ML scoring contract (POST /score) with the semantics of transformers' text-generation pipeline: each
@@ -26,10 +27,13 @@ final class ScoringApi {
     private record Request(List<String> inputs, Map<String, Object> params, boolean flat) {
     }
 
-    /** The three accepted request shapes and the response each one gets (labels for a classification model). */
-    Object score(JsonNode body) {
+    /**
+     * The three accepted request shapes and the response each one gets (labels for a classification model);
+     * {@code log} receives the request's access-log fields.
+     */
+    Object score(JsonNode body, BiConsumer<String, Object> log) {
         Request req = parse(body);
-        if (service.host().classifier() != null) return Classification.score(service, req.inputs(), req.params());
+        if (service.host().classifier() != null) return Classification.score(service, req.inputs(), req.params(), log);
         List<String> inputs = req.inputs();
         Map<String, Object> params = req.params();
         boolean flat = req.flat();
@@ -39,6 +43,9 @@ final class ScoringApi {
         List<int[]> ids = new ArrayList<>();
         for (String s : inputs) ids.add(service.encode(s));
         List<List<GeneratedSequence>> results = service.run(ids, config, (GenerationListener) null);
+        long generated = 0;
+        for (List<GeneratedSequence> l : results) for (GeneratedSequence g : l) generated += g.tokenIds().length;
+        log.accept("completion_tokens", generated);
         List<Object> out = new ArrayList<>();
         for (int p = 0; p < inputs.size(); p++) {
             List<Object> seqs = new ArrayList<>();

@@ -16,7 +16,8 @@ import java.util.function.Function;
 /**
  * What the HTTP handlers share: the model (null while loading), the settings, admission control and metrics.
  * Turns request parameters into a validated GenerationConfig within the server's limits and runs prompts
- * through the scheduler, each prompt on its own virtual thread so that they batch with everything else.
+ * through the scheduler, each prompt on its own virtual thread so that they batch with everything else. Every request
+ * that uses the model (generation or classification) runs under {@link #admitted}.
  */
 final class Service {
     private final ServerSettings settings;
@@ -106,9 +107,7 @@ final class Service {
      */
     List<List<GeneratedSequence>> run(List<int[]> prompts, GenerationConfig config, Function<Ticket, GenerationListener> listeners) {
         ModelHost h = host();
-        if (draining) throw new ApiError(503, "shutting_down", "the server is shutting down");
-        Ticket ticket = h.scheduler().open(System.nanoTime() + settings.requestTimeoutMs() * 1_000_000L);
-        try (ticket; AutoCloseable slot = admission.enter(ticket)) {
+        return admitted(ticket -> {
             GenerationListener listener = listeners.apply(ticket);
             List<List<GeneratedSequence>> out;
             if (prompts.size() == 1) {
@@ -120,6 +119,20 @@ final class Service {
             for (List<GeneratedSequence> l : out) for (GeneratedSequence g : l) tokens += g.tokenIds().length;
             metrics.tokensGenerated(tokens);
             return out;
+        });
+    }
+
+    /**
+     * Runs {@code work} under one admission slot (429 beyond the queue) and one ticket: the request's deadline
+     * (queueing included), cancellation and client probe, for generation and classification alike. The ticket is
+     * closed, and everything it holds on the model's thread freed, however {@code work} ends.
+     */
+    <T> T admitted(Function<Ticket, T> work) {
+        ModelHost h = host();
+        if (draining) throw new ApiError(503, "shutting_down", "the server is shutting down");
+        Ticket ticket = h.openTicket(System.nanoTime() + settings.requestTimeoutMs() * 1_000_000L);
+        try (ticket; AutoCloseable slot = admission.enter(ticket)) {
+            return work.apply(ticket);
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {

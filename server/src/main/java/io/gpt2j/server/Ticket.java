@@ -4,14 +4,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One HTTP request's claim on the scheduler: its deadline, its cancellation flag and the cache budget its sequences
- * hold. Closing it frees everything at once, whatever state the generation was in.
+ * One HTTP request's claim on the thread that runs the model (the generation {@link Scheduler} or the
+ * {@link ClassificationQueue}): its deadline, its cancellation flag and the cache budget its sequences hold. Closing
+ * it frees everything at once, whatever state the work was in.
  */
 final class Ticket implements AutoCloseable {
-    /** Why a generation was cut short. */
+    /** Why a request's work was cut short. */
     enum Reason { TIMEOUT, DISCONNECT, SHUTDOWN }
 
-    /** Thrown into the generation loop (from the model call) when the ticket is cancelled or past its deadline. */
+    /** The model thread a ticket belongs to: woken when the ticket is cancelled, told when it is closed. */
+    interface Owner {
+        void wakeUp();
+
+        void release(Ticket ticket);
+    }
+
+    /** Thrown into the request's work (from the model call) when the ticket is cancelled or past its deadline. */
     static final class Cancelled extends RuntimeException {
         final Reason reason;
 
@@ -22,27 +30,27 @@ final class Ticket implements AutoCloseable {
     }
 
     final long deadlineNanos;
-    private final Scheduler scheduler;
+    private final Owner owner;
     private final ClientProbe client; // null outside an HTTP handler
     private volatile Reason cancelled;
     final List<Scheduler.Seq> seqs = new ArrayList<>(); // guarded by the scheduler's lock
     int reservedTokens;                                  // guarded by the scheduler's lock
     private boolean closed;
 
-    Ticket(Scheduler scheduler, long deadlineNanos) {
-        this.scheduler = scheduler;
+    Ticket(Owner owner, long deadlineNanos) {
+        this.owner = owner;
         this.deadlineNanos = deadlineNanos;
         this.client = ClientProbe.current();
     }
 
     void cancel(Reason r) {
         if (cancelled == null) cancelled = r;
-        scheduler.wakeUp();
+        owner.wakeUp();
     }
 
     /**
      * Throws {@link Cancelled} when cancelled, past the deadline, or when the HTTP client has closed its connection
-     * (probed at most every 10 ms). Called by the generation threads before and while waiting for model calls.
+     * (probed at most every 10 ms). Called by the request's threads before and while waiting for model calls.
      */
     void check() {
         Reason r = cancelled;
@@ -83,6 +91,6 @@ final class Ticket implements AutoCloseable {
             if (closed) return;
             closed = true;
         }
-        scheduler.release(this);
+        owner.release(this);
     }
 }

@@ -142,6 +142,20 @@ class ClassificationTest {
         assertTrue(t.body().contains("GPT2ForTokenClassification"), t.body());
     }
 
+    /** A text longer than --max-batch-tokens cannot fit any pass: 400 that names it, and the server keeps serving. */
+    @Test
+    void aTextOverTheBatchBudgetIsRefused() throws Exception {
+        try (GptServer small = TestServers.start(seqDir, TestServers.settings().withLimits(5000, 4, 1 << 20, 8))) {
+            HttpResponse<String> r = TestServers.post(small, "/score", "{\"inputs\": [\"hi\", \"" + TEXTS.get(1) + "\"]}");
+            assertEquals(400, r.statusCode(), r.body());
+            JsonNode err = TestServers.json(r).get("error");
+            assertEquals("kv_budget_exceeded", err.get("code").asText());
+            assertTrue(err.get("message").asText().contains("input 1 has") && err.get("message").asText().contains("8"), r.body());
+            assertEquals(0, small.admission().running());
+            assertEquals(200, TestServers.post(small, "/score", "{\"inputs\": [\"hi\"]}").statusCode());
+        }
+    }
+
     @Test
     void swaggerDocumentsTheClassificationResponses() throws Exception {
         HttpResponse<String> r = TestServers.CLIENT.send(java.net.http.HttpRequest.newBuilder(

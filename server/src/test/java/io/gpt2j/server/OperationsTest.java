@@ -108,42 +108,26 @@ class OperationsTest {
         }
     }
 
-    /** Raw HTTP/1.1 POST of a body on a fresh socket (the caller closes it to hang up). */
-    private static java.net.Socket rawPost(GptServer server, String path, String body) throws Exception {
-        java.net.Socket s = new java.net.Socket("127.0.0.1", server.port());
-        byte[] b = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        s.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-                + b.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        s.getOutputStream().write(b);
-        s.getOutputStream().flush();
-        return s;
-    }
-
-    private static void waitFor(java.util.function.BooleanSupplier cond, long millis) throws InterruptedException {
-        long end = System.nanoTime() + millis * 1_000_000L;
-        while (!cond.getAsBoolean() && System.nanoTime() < end) Thread.sleep(2);
-    }
-
     /** With one slot: a queued client that hangs up leaves the queue (bound 1 s), and so does the running one. */
     @Test
     void aQueuedClientThatHangsUpLeavesTheQueue() throws Exception {
         ServerSettings s = TestServers.settings().withLimits(60_000, 1, 1 << 20, 65536);
         try (GptServer server = TestServers.start(TestServers.medium(), s)) {
-            java.net.Socket running = rawPost(server, "/score", longScore(900));
-            waitFor(() -> server.admission().running() == 1, 10_000);
-            java.net.Socket queued = rawPost(server, "/score", SCORE);
-            waitFor(() -> server.admission().queued() == 1, 10_000);
+            java.net.Socket running = TestServers.rawPost(server, "/score", longScore(900));
+            TestServers.waitFor(() -> server.admission().running() == 1, 10_000);
+            java.net.Socket queued = TestServers.rawPost(server, "/score", SCORE);
+            TestServers.waitFor(() -> server.admission().queued() == 1, 10_000);
             assertEquals(1, server.admission().queued());
             long t0 = System.nanoTime();
             queued.close();
-            waitFor(() -> server.admission().queued() == 0, 5_000);
+            TestServers.waitFor(() -> server.admission().queued() == 0, 5_000);
             long ms = (System.nanoTime() - t0) / 1_000_000;
             System.out.println("queued request left " + ms + " ms after its client hung up");
             assertEquals(0, server.admission().queued());
             assertTrue(ms < 1000, ms + " ms");
             assertEquals(1, server.admission().running(), "the running request is unaffected");
             running.close();
-            waitFor(() -> server.admission().running() == 0 && server.host().scheduler().activeSequences() == 0, 5_000);
+            TestServers.waitFor(() -> server.admission().running() == 0 && server.host().scheduler().activeSequences() == 0, 5_000);
             assertEquals(0, server.admission().running());
             assertEquals(0, server.host().scheduler().usedTokens());
             assertEquals(200, TestServers.post(server, "/score", SCORE).statusCode());

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The scheduler without HTTP: prompts that queue up while the model is busy are prefilled in one pass (grouped by
- * {@link Scheduler#PREFILL_GROUP_TOKENS}'s rule) and give the logits of a prefill alone. Tolerance 1e-5 absolute,
+ * {@link Prefill#GROUP_TOKENS}'s rule) and give the logits of a prefill alone. Tolerance 1e-5 absolute,
  * about 20 float ulps of tiny-gpt2's logits (|x| up to ~6): a row in a multi-row pass rounds differently in the last
  * bits (measured up to 6e-6); the argmax must agree exactly.
  */

@@ -2,7 +2,11 @@ package io.gpt2j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gpt2j.core.io.DType;
+import io.gpt2j.core.load.HfCheckpoint;
+import io.gpt2j.core.load.HfHeads;
+import io.gpt2j.core.load.LoadedCheckpoint;
 import io.gpt2j.core.load.RandomCheckpoint;
+import io.gpt2j.core.model.ClassificationHead;
 import io.gpt2j.core.model.Gpt2Config;
 import java.io.IOException;
 import java.net.URI;
@@ -12,11 +16,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /** Test helpers: real servers on loopback (port 0) and a plain HTTP client. */
 final class TestServers {
     static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    private static Path medium;
+    private static Path medium, mediumClassifier;
 
     private TestServers() {
     }
@@ -37,6 +42,22 @@ final class TestServers {
             medium = dir;
         }
         return medium;
+    }
+
+    /** {@link #medium()} with a random 3-label sequence-classification head: slow enough to time out. */
+    static synchronized Path mediumClassifier() throws IOException {
+        if (mediumClassifier == null) {
+            Path dir = Files.createTempDirectory("gpt2j-server-medium-seqcls");
+            try (LoadedCheckpoint ck = HfCheckpoint.load(medium())) {
+                float[] w = new float[3 * ck.config().nEmbd()];
+                java.util.Random r = new java.util.Random(11);
+                for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.2f;
+                HfHeads.write(ck, new ClassificationHead(ClassificationHead.Kind.SEQUENCE_CLASSIFICATION,
+                        ClassificationHead.Problem.SINGLE_LABEL, w, null, List.of("neg", "neu", "pos"), -1), dir);
+            }
+            mediumClassifier = dir;
+        }
+        return mediumClassifier;
     }
 
     static ServerSettings settings() {
@@ -69,6 +90,22 @@ final class TestServers {
                 .timeout(Duration.ofSeconds(60)).GET();
         for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
         return CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Raw HTTP/1.1 POST of a body on a fresh socket (the caller closes it to hang up). */
+    static java.net.Socket rawPost(GptServer server, String path, String body) throws Exception {
+        java.net.Socket s = new java.net.Socket("127.0.0.1", server.port());
+        byte[] b = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        s.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                + b.length + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        s.getOutputStream().write(b);
+        s.getOutputStream().flush();
+        return s;
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier cond, long millis) throws InterruptedException {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        while (!cond.getAsBoolean() && System.nanoTime() < end) Thread.sleep(2);
     }
 
     static JsonNode json(HttpResponse<String> r) throws IOException {

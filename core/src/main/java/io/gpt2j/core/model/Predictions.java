@@ -6,7 +6,8 @@ import java.util.function.Function;
 
 /**
  * Texts in, labelled predictions out, for the CLI, the server and evaluation: tokenises (through the given
- * encoder), truncates to the context window, runs a {@link Classifier} in batches and names the labels.
+ * encoder), truncates to the context window, runs a {@link Classifier} in batches and names the labels. A caller that
+ * schedules the forward passes itself (the server) passes its own {@link Logits} in place of the classifier's.
  */
 public final class Predictions {
     private Predictions() {
@@ -18,6 +19,12 @@ public final class Predictions {
      * heads (otherwise just {@code label}).
      */
     public record Prediction(String label, int labelId, List<String> labels, float[] scores, float[] logits, int tokens, boolean truncated) {
+    }
+
+    /** Token ids of texts in, {@link Classifier#logits} out (same order, same shapes). */
+    @FunctionalInterface
+    public interface Logits {
+        List<float[]> of(List<int[]> texts);
     }
 
     /** One text's token-classification result: each word's tag (null when truncated away) and the entities. */
@@ -44,17 +51,22 @@ public final class Predictions {
     }
 
     public static List<Prediction> classify(Classifier c, List<String> texts, Function<String, int[]> encode) {
+        return classify(c, texts, encode, c::logits);
+    }
+
+    /** {@link #classify(Classifier, List, Function)} with the logits computed by {@code logits}. */
+    public static List<Prediction> classify(Classifier c, List<String> texts, Function<String, int[]> encode, Logits logits) {
         ClassificationHead h = c.head();
         if (h.kind() != ClassificationHead.Kind.SEQUENCE_CLASSIFICATION) {
             throw new IllegalArgumentException("the model is a " + h.kind().architecture() + ": it tags tokens, it does not classify texts");
         }
         boolean[] cut = new boolean[texts.size()];
         List<int[]> ids = encode(c, texts, encode, cut);
-        List<float[]> logits = c.logits(ids);
+        List<float[]> all = logits.of(ids);
         List<Prediction> out = new ArrayList<>();
         int k = h.numLabels();
         for (int i = 0; i < texts.size(); i++) {
-            float[] l = logits.get(i), s = h.scores(l, 0);
+            float[] l = all.get(i), s = h.scores(l, 0);
             int best = ClassificationHead.argmax(s, 0, k);
             List<String> labels = new ArrayList<>();
             if (h.problem() == ClassificationHead.Problem.MULTI_LABEL) {
@@ -69,9 +81,14 @@ public final class Predictions {
 
     /** Raw texts: split into words ({@link Tagging#words}), tagged, grouped into entities. */
     public static List<Tagged> tag(Classifier c, List<String> texts, Function<String, int[]> encode) {
+        return tag(c, texts, encode, c::logits);
+    }
+
+    /** {@link #tag(Classifier, List, Function)} with the logits computed by {@code logits}. */
+    public static List<Tagged> tag(Classifier c, List<String> texts, Function<String, int[]> encode, Logits logits) {
         List<List<Tagging.Word>> words = new ArrayList<>();
         for (String t : texts) words.add(Tagging.words(t));
-        return tagWords(c, texts, words, encode, c.model().config().nPositions());
+        return tagWords(c, texts, words, encode, c.model().config().nPositions(), logits);
     }
 
     /**
@@ -80,6 +97,11 @@ public final class Predictions {
      */
     public static List<Tagged> tagWords(Classifier c, List<String> texts, List<List<Tagging.Word>> words,
                                         Function<String, int[]> encode, int maxTokens) {
+        return tagWords(c, texts, words, encode, maxTokens, c::logits);
+    }
+
+    private static List<Tagged> tagWords(Classifier c, List<String> texts, List<List<Tagging.Word>> words,
+                                         Function<String, int[]> encode, int maxTokens, Logits logitsOf) {
         ClassificationHead h = c.head();
         if (h.kind() != ClassificationHead.Kind.TOKEN_CLASSIFICATION) {
             throw new IllegalArgumentException("the model is a " + h.kind().architecture() + ": it classifies whole texts, it does not tag tokens");
@@ -96,7 +118,7 @@ public final class Predictions {
                 nonEmpty.add(i);
             }
         }
-        List<float[]> logits = c.logits(ids);
+        List<float[]> logits = logitsOf.of(ids);
         float[][] byText = new float[words.size()][];
         for (int j = 0; j < nonEmpty.size(); j++) byText[nonEmpty.get(j)] = logits.get(j);
         List<Tagged> out = new ArrayList<>();
