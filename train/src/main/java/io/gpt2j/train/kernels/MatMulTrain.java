@@ -85,9 +85,40 @@ public final class MatMulTrain {
         }
     }
 
+    /** Rows of W (outputs) per task-local tile of the Linear products: a 64 x N transposed output block stays in L2. */
+    private static final int OROWS = 64;
+
     // out (N,OC), inp (N,C), w (OC,C), bias (OC) or null
     public static void linearForward(Parallel pool, float[] out, int outOff, float[] inp, int inpOff,
                                      float[] w, int wOff, float[] bias, int bOff, int N, int C, int OC) {
+        if (Vec.SCALAR) {
+            linearForwardScalar(pool, out, outOff, inp, inpOff, w, wOff, bias, bOff, N, C, OC);
+            return;
+        }
+        // out^T (OC,N) = W (OC,C) @ inp^T (C,N), register-tiled along n, then written back transposed: every output is
+        // one fma chain over c in order, whatever the split
+        float[] inpT = new float[C * N];
+        pool.forRange(C, grain(N), (from, to) -> {
+            for (int c = from; c < to; c++) {
+                for (int n = 0; n < N; n++) inpT[c * N + n] = inp[inpOff + n * C + c];
+            }
+        });
+        pool.forRange((OC + OROWS - 1) / OROWS, 1, (from, to) -> {
+            float[] tile = new float[OROWS * N];
+            for (int blk = from; blk < to; blk++) {
+                int o0 = blk * OROWS, rows = Math.min(OROWS, OC - o0);
+                java.util.Arrays.fill(tile, 0f);
+                MatTiles.axpyRows(tile, -o0 * N, w, wOff, C, 1, inpT, 0, o0, o0 + rows, C, N);
+                for (int n = 0; n < N; n++) {
+                    int dst = outOff + n * OC + o0;
+                    for (int r = 0; r < rows; r++) out[dst + r] = (bias != null ? bias[bOff + o0 + r] : 0f) + tile[r * N + n];
+                }
+            }
+        });
+    }
+
+    static void linearForwardScalar(Parallel pool, float[] out, int outOff, float[] inp, int inpOff,
+                                    float[] w, int wOff, float[] bias, int bOff, int N, int C, int OC) {
         pool.forRange(OC, grain(N * C), (from, to) -> {
             for (int o = from; o < to; o++) {
                 float b = bias != null ? bias[bOff + o] : 0f;
@@ -102,6 +133,48 @@ public final class MatMulTrain {
     public static void linearBackward(Parallel pool, float[] dinp, int dinpOff, float[] dw, int dwOff,
                                       float[] dbias, int dbOff, float[] dout, int doutOff,
                                       float[] inp, int inpOff, float[] w, int wOff, int N, int C, int OC) {
+        if (Vec.SCALAR) {
+            linearBackwardScalar(pool, dinp, dinpOff, dw, dwOff, dbias, dbOff, dout, doutOff, inp, inpOff, w, wOff, N, C, OC);
+            return;
+        }
+        // dinp: rows of dout times blocks of BLOCK rows of W, each block summed apart and then added (as the scalar loops)
+        pool.forRange((N + ROWS - 1) / ROWS, 1, (from, to) -> {
+            float[] block = new float[ROWS * C];
+            for (int blk = from; blk < to; blk++) {
+                int n0 = blk * ROWS, rows = Math.min(ROWS, N - n0);
+                for (int o0 = 0; o0 < OC; o0 += BLOCK) {
+                    int k = Math.min(BLOCK, OC - o0);
+                    java.util.Arrays.fill(block, 0, rows * C, 0f);
+                    MatTiles.axpyRows(block, -n0 * C, dout, doutOff + o0, OC, 1, w, wOff + o0 * C, n0, n0 + rows, k, C);
+                    for (int r = 0; r < rows; r++) Vec.axpyVector(dinp, dinpOff + (n0 + r) * C, block, r * C, 1f, C);
+                }
+            }
+        });
+        if (dw == null) return;
+        // dw rows o: dout's column o (copied to a contiguous row) times inp, one fma chain over n in order
+        pool.forRange((OC + OROWS - 1) / OROWS, 1, (from, to) -> {
+            float[] doutT = new float[OROWS * N];
+            for (int blk = from; blk < to; blk++) {
+                int o0 = blk * OROWS, rows = Math.min(OROWS, OC - o0);
+                for (int n = 0; n < N; n++) {
+                    int src = doutOff + n * OC + o0;
+                    for (int r = 0; r < rows; r++) doutT[r * N + n] = dout[src + r];
+                }
+                MatTiles.axpyRows(dw, dwOff, doutT, -o0 * N, N, 1, inp, inpOff, o0, o0 + rows, N, C);
+                if (dbias != null) {
+                    for (int r = 0; r < rows; r++) {
+                        float db = 0f;
+                        for (int n = 0; n < N; n++) db += doutT[r * N + n];
+                        dbias[dbOff + o0 + r] += db;
+                    }
+                }
+            }
+        });
+    }
+
+    static void linearBackwardScalar(Parallel pool, float[] dinp, int dinpOff, float[] dw, int dwOff,
+                                     float[] dbias, int dbOff, float[] dout, int doutOff,
+                                     float[] inp, int inpOff, float[] w, int wOff, int N, int C, int OC) {
         pool.forRange(N, grain(C * OC), (from, to) -> {
             // blocks of BLOCK outputs are summed apart and then added: with OC = 50257 (the LM head) one running
             // fp32 sum per element lost ~1e-5 of max|g|; blocking brings it to the level of torch's own noise
