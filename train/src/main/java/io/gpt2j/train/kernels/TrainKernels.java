@@ -37,11 +37,31 @@ public final class TrainKernels {
         }
     }
 
-    // out (N,C), mean (N), rstd (N); inp (N,C), w (C), b (C)
+    /** Rows per task of the row-parallel element-wise kernels, and elements per task of the flat ones. */
+    private static final int ROW_GRAIN = 16, FLAT_GRAIN = 1 << 14;
+
+    private static void run(Parallel pool, int n, int grain, Parallel.RangeTask task) {
+        if (pool == null) task.run(0, n);
+        else pool.forRange(n, grain, task);
+    }
+
+    // out (N,C), mean (N), rstd (N); inp (N,C), w (C), b (C); rows in parallel on pool (null: this thread)
+    public static void layerNormForward(Parallel pool, float[] out, int outOff, float[] mean, int mOff, float[] rstd, int rOff,
+                                        float[] inp, int inpOff, float[] w, int wOff, float[] b, int bOff,
+                                        int N, int C, float eps) {
+        run(pool, N, ROW_GRAIN, (from, to) -> layerNormRows(out, outOff, mean, mOff, rstd, rOff, inp, inpOff, w, wOff, b, bOff, from, to, C, eps));
+    }
+
     public static void layerNormForward(float[] out, int outOff, float[] mean, int mOff, float[] rstd, int rOff,
                                         float[] inp, int inpOff, float[] w, int wOff, float[] b, int bOff,
                                         int N, int C, float eps) {
-        for (int n = 0; n < N; n++) {
+        layerNormForward(null, out, outOff, mean, mOff, rstd, rOff, inp, inpOff, w, wOff, b, bOff, N, C, eps);
+    }
+
+    private static void layerNormRows(float[] out, int outOff, float[] mean, int mOff, float[] rstd, int rOff,
+                                      float[] inp, int inpOff, float[] w, int wOff, float[] b, int bOff,
+                                      int n0, int n1, int C, float eps) {
+        for (int n = n0; n < n1; n++) {
             int x = inpOff + n * C;
             double s = 0;
             for (int i = 0; i < C; i++) s += inp[x + i];
@@ -59,49 +79,79 @@ public final class TrainKernels {
         }
     }
 
-    // dinp (N,C) +=, dw (C) +=, db (C) += (dw, db null: frozen); dout (N,C), inp (N,C), w (C), mean/rstd (N) saved by the forward
+    // dinp (N,C) +=, dw (C) +=, db (C) += (dw, db null: frozen); dout (N,C), inp (N,C), w (C), mean/rstd (N) saved by the
+    // forward. dinp in parallel over rows, dw/db over columns, each summed over rows in order (thread-count independent)
+    public static void layerNormBackward(Parallel pool, float[] dinp, int dinpOff, float[] dw, int dwOff, float[] db, int dbOff,
+                                         float[] dout, int doutOff, float[] inp, int inpOff, float[] w, int wOff,
+                                         float[] mean, int mOff, float[] rstd, int rOff, int N, int C) {
+        run(pool, N, ROW_GRAIN, (from, to) -> {
+            for (int n = from; n < to; n++) {
+                int x = inpOff + n * C, d = doutOff + n * C, di = dinpOff + n * C;
+                float m = mean[mOff + n], r = rstd[rOff + n];
+                double dnormMean = 0, dnormNormMean = 0;
+                for (int i = 0; i < C; i++) {
+                    float norm = (inp[x + i] - m) * r;
+                    float dnorm = w[wOff + i] * dout[d + i];
+                    dnormMean += dnorm;
+                    dnormNormMean += (double) dnorm * norm;
+                }
+                float a = (float) (dnormMean / C), bb = (float) (dnormNormMean / C);
+                for (int i = 0; i < C; i++) {
+                    float norm = (inp[x + i] - m) * r;
+                    float dnorm = w[wOff + i] * dout[d + i];
+                    dinp[di + i] += (dnorm - a - norm * bb) * r;
+                }
+            }
+        });
+        if (dw == null && db == null) return;
+        run(pool, C, Math.max(1, FLAT_GRAIN / Math.max(1, N)), (from, to) -> {
+            for (int n = 0; n < N; n++) {
+                int x = inpOff + n * C, d = doutOff + n * C;
+                float m = mean[mOff + n], r = rstd[rOff + n];
+                for (int i = from; i < to; i++) {
+                    if (db != null) db[dbOff + i] += dout[d + i];
+                    if (dw != null) dw[dwOff + i] += (inp[x + i] - m) * r * dout[d + i];
+                }
+            }
+        });
+    }
+
     public static void layerNormBackward(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] db, int dbOff,
                                          float[] dout, int doutOff, float[] inp, int inpOff, float[] w, int wOff,
                                          float[] mean, int mOff, float[] rstd, int rOff, int N, int C) {
-        for (int n = 0; n < N; n++) {
-            int x = inpOff + n * C, d = doutOff + n * C, di = dinpOff + n * C;
-            float m = mean[mOff + n], r = rstd[rOff + n];
-            double dnormMean = 0, dnormNormMean = 0;
-            for (int i = 0; i < C; i++) {
-                float norm = (inp[x + i] - m) * r;
-                float dnorm = w[wOff + i] * dout[d + i];
-                dnormMean += dnorm;
-                dnormNormMean += (double) dnorm * norm;
-            }
-            float a = (float) (dnormMean / C), bb = (float) (dnormNormMean / C);
-            for (int i = 0; i < C; i++) {
-                float norm = (inp[x + i] - m) * r;
-                float dnorm = w[wOff + i] * dout[d + i];
-                if (db != null) db[dbOff + i] += dout[d + i];
-                if (dw != null) dw[dwOff + i] += norm * dout[d + i];
-                dinp[di + i] += (dnorm - a - norm * bb) * r;
-            }
-        }
+        layerNormBackward(null, dinp, dinpOff, dw, dwOff, db, dbOff, dout, doutOff, inp, inpOff, w, wOff, mean, mOff, rstd, rOff, N, C);
     }
 
-    // out (N) = gelu_new(inp) (transformers NewGELUActivation, tanh approximation)
+    // out (N) = gelu_new(inp) (transformers NewGELUActivation, tanh approximation); in parallel on pool (null: this thread)
+    public static void geluForward(Parallel pool, float[] out, float[] inp, int n) {
+        run(pool, n, FLAT_GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float x = inp[i];
+                out[i] = 0.5f * x * (1f + (float) Math.tanh(GELU_K * (x + 0.044715f * x * x * x)));
+            }
+        });
+    }
+
     public static void geluForward(float[] out, float[] inp, int n) {
-        for (int i = 0; i < n; i++) {
-            float x = inp[i];
-            out[i] = 0.5f * x * (1f + (float) Math.tanh(GELU_K * (x + 0.044715f * x * x * x)));
-        }
+        geluForward(null, out, inp, n);
     }
 
     // dinp (N) += gelu_new'(inp) * dout
+    public static void geluBackward(Parallel pool, float[] dinp, float[] inp, float[] dout, int n) {
+        run(pool, n, FLAT_GRAIN, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                double x = inp[i];
+                double u = GELU_K * (x + 0.044715 * x * x * x);
+                double th = Math.tanh(u);
+                double sech2 = 1 - th * th;
+                double grad = 0.5 * (1 + th) + 0.5 * x * sech2 * GELU_K * (1 + 3 * 0.044715 * x * x);
+                dinp[i] += (float) (grad * dout[i]);
+            }
+        });
+    }
+
     public static void geluBackward(float[] dinp, float[] inp, float[] dout, int n) {
-        for (int i = 0; i < n; i++) {
-            double x = inp[i];
-            double u = GELU_K * (x + 0.044715 * x * x * x);
-            double th = Math.tanh(u);
-            double sech2 = 1 - th * th;
-            double grad = 0.5 * (1 + th) + 0.5 * x * sech2 * GELU_K * (1 + 3 * 0.044715 * x * x);
-            dinp[i] += (float) (grad * dout[i]);
-        }
+        geluBackward(null, dinp, inp, dout, n);
     }
 
     /**
