@@ -12,11 +12,13 @@ public final class MatMulTrain {
     private MatMulTrain() {
     }
 
-    private static final int BLOCK = 256;
+    static final int BLOCK = 256;
     /** Rows of x per register-tiled pass over W in the forward: 32 rows of up to 5120 floats stay in L2 beside a W panel. */
     private static final int ROWS = 32;
-    /** Rows of W per pass of the input-gradient dots: a 32 x OC block of W stays in L2 while every row of dout visits it. */
-    private static final int WROWS = 32;
+    /** Rows of W per block of the input gradient: its transpose (OC x 64) stays in L2 while rows of dout visit it. */
+    private static final int WROWS = 64;
+    /** Rows of dout per pass over a transposed block of W (bounds the accumulators a k pass reloads). */
+    private static final int NROWS = 64;
 
     private static int grain(int work) {
         return Math.max(1, 32768 / Math.max(1, work));
@@ -32,7 +34,7 @@ public final class MatMulTrain {
                     else java.util.Arrays.fill(out, outOff + n * OC, outOff + (n + 1) * OC, 0f);
                 }
                 for (int r = from; r < to; r += ROWS) {
-                    MatTiles.axpyRows(out, outOff, inp, inpOff, C, 1, w, wOff, r, Math.min(to, r + ROWS), C, OC);
+                    MatTiles.axpyRows(out, outOff, OC, inp, inpOff, C, 1, w, wOff, OC, r, Math.min(to, r + ROWS), C, OC);
                 }
                 return;
             }
@@ -54,23 +56,34 @@ public final class MatMulTrain {
                                       float[] dbias, int dbOff, float[] dout, int doutOff,
                                       float[] inp, int inpOff, float[] w, int wOff, int N, int C, int OC) {
         if (dinp != null) {
-            pool.forRange(N, grain(C * OC), (from, to) -> {
-                if (!Vec.SCALAR) {
-                    for (int c = 0; c < C; c += WROWS) {
-                        MatTiles.dotRows(dinp, dinpOff, C, dout, doutOff, w, wOff, from, to, c, Math.min(C, c + WROWS), OC);
+            if (!Vec.SCALAR) {
+                // dinp[:, block] += dout @ W[block, :]^T: each task transposes its block of W's rows once and runs
+                // every row of dout through the register tiles (one fma chain over OC per output)
+                pool.forRange((C + WROWS - 1) / WROWS, 1, (from, to) -> {
+                    float[] wt = new float[OC * WROWS];
+                    for (int blk = from; blk < to; blk++) {
+                        int c0 = blk * WROWS, cw = Math.min(WROWS, C - c0);
+                        for (int c = 0; c < cw; c++) {
+                            for (int o = 0; o < OC; o++) wt[o * cw + c] = w[wOff + (c0 + c) * OC + o];
+                        }
+                        for (int n = 0; n < N; n += NROWS) {
+                            MatTiles.axpyRows(dinp, dinpOff + c0, C, dout, doutOff, OC, 1, wt, 0, cw, n, Math.min(N, n + NROWS), OC, cw);
+                        }
                     }
-                    return;
-                }
-                for (int n = from; n < to; n++) {
-                    for (int c = 0; c < C; c++) {
-                        dinp[dinpOff + n * C + c] += Vec.dot(dout, doutOff + n * OC, w, wOff + c * OC, OC);
+                });
+            } else {
+                pool.forRange(N, grain(C * OC), (from, to) -> {
+                    for (int n = from; n < to; n++) {
+                        for (int c = 0; c < C; c++) {
+                            dinp[dinpOff + n * C + c] += Vec.dot(dout, doutOff + n * OC, w, wOff + c * OC, OC);
+                        }
                     }
-                }
-            });
+                });
+            }
         }
         if (dw != null) pool.forRange(C, grain(N * OC), (from, to) -> {
             if (!Vec.SCALAR) {
-                MatTiles.axpyRows(dw, dwOff, inp, inpOff, 1, C, dout, doutOff, from, to, N, OC);
+                MatTiles.axpyRows(dw, dwOff, OC, inp, inpOff, 1, C, dout, doutOff, OC, from, to, N, OC);
                 return;
             }
             for (int c = from; c < to; c++) {
@@ -108,7 +121,7 @@ public final class MatMulTrain {
             for (int blk = from; blk < to; blk++) {
                 int o0 = blk * OROWS, rows = Math.min(OROWS, OC - o0);
                 java.util.Arrays.fill(tile, 0f);
-                MatTiles.axpyRows(tile, -o0 * N, w, wOff, C, 1, inpT, 0, o0, o0 + rows, C, N);
+                MatTiles.axpyRows(tile, -o0 * N, N, w, wOff, C, 1, inpT, 0, N, o0, o0 + rows, C, N);
                 for (int n = 0; n < N; n++) {
                     int dst = outOff + n * OC + o0;
                     for (int r = 0; r < rows; r++) out[dst + r] = (bias != null ? bias[bOff + o0 + r] : 0f) + tile[r * N + n];
@@ -145,7 +158,7 @@ public final class MatMulTrain {
                 for (int o0 = 0; o0 < OC; o0 += BLOCK) {
                     int k = Math.min(BLOCK, OC - o0);
                     java.util.Arrays.fill(block, 0, rows * C, 0f);
-                    MatTiles.axpyRows(block, -n0 * C, dout, doutOff + o0, OC, 1, w, wOff + o0 * C, n0, n0 + rows, k, C);
+                    MatTiles.axpyRows(block, -n0 * C, C, dout, doutOff + o0, OC, 1, w, wOff + o0 * C, C, n0, n0 + rows, k, C);
                     for (int r = 0; r < rows; r++) Vec.axpyVector(dinp, dinpOff + (n0 + r) * C, block, r * C, 1f, C);
                 }
             }
@@ -160,7 +173,7 @@ public final class MatMulTrain {
                     int src = doutOff + n * OC + o0;
                     for (int r = 0; r < rows; r++) doutT[r * N + n] = dout[src + r];
                 }
-                MatTiles.axpyRows(dw, dwOff, doutT, -o0 * N, N, 1, inp, inpOff, o0, o0 + rows, N, C);
+                MatTiles.axpyRows(dw, dwOff, C, doutT, -o0 * N, N, 1, inp, inpOff, C, o0, o0 + rows, N, C);
                 if (dbias != null) {
                     for (int r = 0; r < rows; r++) {
                         float db = 0f;
