@@ -18,21 +18,26 @@ final class MatTiles {
 
     /** k per pass: a 128 x 64-float strip of b (32 KiB) stays in L1 while every row group of the pass reads it. */
     static final int KB = 128;
+    /** Columns per pass: the rows x 256 block of y stays in L2 across the k blocks, so b is read once per row block. */
+    static final int NC = 256;
 
     /**
      * Rows r in [r0, r1), columns [0, W): {@code y[yOff + r*ys + o] += sum_k a[aOff + r*ars + k*aks] * b[bOff + k*bs + o]},
-     * k in [0, K) in order, as K successive axpys into each row would compute it. y (rows, ys), b (K, bs). The k
-     * range is walked in blocks of {@link #KB}; each block continues every output's fma chain where the last left it.
+     * k in [0, K) in order, as K successive axpys into each row would compute it. y (rows, ys), b (K, bs). The columns
+     * are walked in blocks of {@link #NC}, k in blocks of {@link #KB}; each k block continues every output's fma chain where the last left it.
      */
     static void axpyRows(float[] y, int yOff, int ys, float[] a, int aOff, int ars, int aks, float[] b, int bOff, int bs,
                          int r0, int r1, int K, int W) {
-        for (int k0 = 0; k0 < K; k0 += KB) axpyBlock(y, yOff, ys, a, aOff, ars, aks, b, bOff, bs, r0, r1, k0, Math.min(K, k0 + KB), W);
+        for (int o0 = 0; o0 < W; o0 += NC) {
+            int o1 = Math.min(W, o0 + NC);
+            for (int k0 = 0; k0 < K; k0 += KB) axpyBlock(y, yOff, ys, a, aOff, ars, aks, b, bOff, bs, r0, r1, k0, Math.min(K, k0 + KB), o0, o1);
+        }
     }
 
     private static void axpyBlock(float[] y, int yOff, int ys, float[] a, int aOff, int ars, int aks, float[] b, int bOff,
-                                  int bs, int r0, int r1, int k0, int k1, int W) {
-        int upper = S.loopBound(W);
-        int o = 0;
+                                  int bs, int r0, int r1, int k0, int k1, int o0, int o1) {
+        int upper = o0 + S.loopBound(o1 - o0);
+        int o = o0;
         for (; o + 4 * LEN <= upper; o += 4 * LEN) {
             int r = r0;
             for (; r + 4 <= r1; r += 4) tile4x4(y, yOff, ys, a, aOff, ars, aks, b, bOff, bs, r, o, k0, k1);
@@ -46,7 +51,7 @@ final class MatTiles {
         for (; o < upper; o += LEN) {
             for (int r = r0; r < r1; r++) row(y, yOff, ys, a, aOff, ars, aks, b, bOff, bs, r, o, k0, k1);
         }
-        for (; o < W; o++) {
+        for (; o < o1; o++) {
             for (int r = r0; r < r1; r++) {
                 float acc = y[yOff + r * ys + o];
                 for (int k = k0; k < k1; k++) acc = Math.fma(a[aOff + r * ars + k * aks], b[bOff + k * bs + o], acc);
