@@ -163,6 +163,13 @@ public final class TrainKernels {
     // mask (B,T) of 0/1 or null; drop (B,NH,T,T) dropout multipliers (0 or 1/(1-p)) on the probabilities, or null
     public static void attentionForward(Parallel pool, float[] out, float[] att, float[] qkv, int[] mask, float[] drop,
                                         int B, int T, int C, int NH) {
+        if (Vec.SCALAR) attentionForwardLoops(pool, out, att, qkv, mask, drop, B, T, C, NH);
+        else AttentionTiles.forward(pool, out, att, qkv, mask, drop, B, T, C, NH);
+    }
+
+    /** The loop version of {@link #attentionForward} (the scalar twin of {@link AttentionTiles}). */
+    static void attentionForwardLoops(Parallel pool, float[] out, float[] att, float[] qkv, int[] mask, float[] drop,
+                                      int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;
         float sqrtD = (float) Math.sqrt(hs);
         pool.forRange(B * NH, 1, (from, to) -> {
@@ -199,9 +206,16 @@ public final class TrainKernels {
     }
 
     // dqkv (B,T,3C) +=; dout (B,T,C), qkv (B,T,3C), att (B,NH,T,T) and drop (or null) as in the forward;
-    // datt scratch (B*NH*T)
+    // datt scratch (B*NH*T) for the loop version
     public static void attentionBackward(Parallel pool, float[] dqkv, float[] datt, float[] dout, float[] qkv,
                                          float[] att, float[] drop, int B, int T, int C, int NH) {
+        if (Vec.SCALAR) attentionBackwardLoops(pool, dqkv, datt, dout, qkv, att, drop, B, T, C, NH);
+        else AttentionTiles.backward(pool, dqkv, dout, qkv, att, drop, B, T, C, NH);
+    }
+
+    /** The loop version of {@link #attentionBackward} (the scalar twin of {@link AttentionTiles}). */
+    static void attentionBackwardLoops(Parallel pool, float[] dqkv, float[] datt, float[] dout, float[] qkv,
+                                       float[] att, float[] drop, int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;
         float sqrtD = (float) Math.sqrt(hs);
         pool.forRange(B * NH, 1, (from, to) -> {
