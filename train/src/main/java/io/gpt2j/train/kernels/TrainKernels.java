@@ -12,7 +12,6 @@ public final class TrainKernels {
 
     /** torch.finfo(float32).min: what transformers 4.38 writes into masked attention scores. */
     public static final float FMIN = -Float.MAX_VALUE;
-    private static final float GELU_K = (float) Math.sqrt(2.0 / Math.PI);
 
     // out (B,T,C) = wte[ids[b,t]] + wpe[t]; ids (B,T), wte (V,C), wpe (maxT,C)
     public static void embeddingForward(float[] out, int[] ids, float[] wte, int wteOff, float[] wpe, int wpeOff,
@@ -122,13 +121,11 @@ public final class TrainKernels {
         layerNormBackward(null, dinp, dinpOff, dw, dwOff, db, dbOff, dout, doutOff, inp, inpOff, w, wOff, mean, mOff, rstd, rOff, N, C);
     }
 
-    // out (N) = gelu_new(inp) (transformers NewGELUActivation, tanh approximation); in parallel on pool (null: this thread)
+    // out (N) = gelu_new(inp) (transformers NewGELUActivation, tanh approximation, see Gelu); in parallel on pool (null: this thread)
     public static void geluForward(Parallel pool, float[] out, float[] inp, int n) {
         run(pool, n, FLAT_GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float x = inp[i];
-                out[i] = 0.5f * x * (1f + (float) Math.tanh(GELU_K * (x + 0.044715f * x * x * x)));
-            }
+            if (Vec.SCALAR) Gelu.forwardScalar(out, inp, from, to);
+            else Gelu.forwardVector(out, inp, from, to);
         });
     }
 
@@ -139,14 +136,8 @@ public final class TrainKernels {
     // dinp (N) += gelu_new'(inp) * dout
     public static void geluBackward(Parallel pool, float[] dinp, float[] inp, float[] dout, int n) {
         run(pool, n, FLAT_GRAIN, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                double x = inp[i];
-                double u = GELU_K * (x + 0.044715 * x * x * x);
-                double th = Math.tanh(u);
-                double sech2 = 1 - th * th;
-                double grad = 0.5 * (1 + th) + 0.5 * x * sech2 * GELU_K * (1 + 3 * 0.044715 * x * x);
-                dinp[i] += (float) (grad * dout[i]);
-            }
+            if (Vec.SCALAR) Gelu.backwardScalar(dinp, inp, dout, from, to);
+            else Gelu.backwardVector(dinp, inp, dout, from, to);
         });
     }
 
