@@ -10,14 +10,7 @@ final class Heads {
 
     /** Cross-entropy of one row; writes softmax(row) * scale into d, minus scale at the label; returns -log p. */
     private static double crossEntropyRow(float[] logits, float[] d, int off, int n, int label, float scale) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, logits[off + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += Math.exp(logits[off + i] - max);
-        double lse = max + Math.log(sum);
-        for (int i = 0; i < n; i++) d[off + i] = (float) (Math.exp(logits[off + i] - lse) * scale);
-        d[off + label] -= scale;
-        return lse - logits[off + label];
+        return io.gpt2j.train.kernels.CrossEntropy.row(logits, d, off, n, label, scale);
     }
 
     private static void checkLabel(int label, int n) {
