@@ -279,7 +279,7 @@ public final class TrainableGpt2 {
 
     private float[] mask(float[] buf, int n, float p) {
         float[] m = buf == null || buf.length != n ? new float[n] : buf;
-        TrainKernels.dropoutMask(m, n, p, rng);
+        TrainKernels.dropoutMask(pool, m, n, p, rng);
         return m;
     }
 

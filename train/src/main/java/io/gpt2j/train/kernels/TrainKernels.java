@@ -243,8 +243,24 @@ public final class TrainKernels {
 
     /** Inverted dropout multipliers: 0 with probability p, else 1/(1-p) (torch's scaling). */
     public static void dropoutMask(float[] mask, int n, float p, java.util.SplittableRandom rng) {
+        dropoutMask(null, mask, n, p, rng);
+    }
+
+    /**
+     * As above, in parallel on pool (null: this thread): every chunk of {@link #FLAT_GRAIN} elements draws from its own
+     * generator seeded by {@code rng} in chunk order, so the mask depends on the seed only, not on the thread count.
+     */
+    public static void dropoutMask(Parallel pool, float[] mask, int n, float p, java.util.SplittableRandom rng) {
         float keep = 1f / (1f - p);
-        for (int i = 0; i < n; i++) mask[i] = rng.nextFloat() < p ? 0f : keep;
+        int chunks = (n + FLAT_GRAIN - 1) / FLAT_GRAIN;
+        long[] seeds = new long[chunks];
+        for (int c = 0; c < chunks; c++) seeds[c] = rng.nextLong();
+        run(pool, chunks, 1, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                java.util.SplittableRandom r = new java.util.SplittableRandom(seeds[c]);
+                for (int i = c * FLAT_GRAIN, end = Math.min(n, (c + 1) * FLAT_GRAIN); i < end; i++) mask[i] = r.nextFloat() < p ? 0f : keep;
+            }
+        });
     }
 
     // x (N) *= mask (N): the dropout forward in place, and its backward on the gradient

@@ -45,4 +45,22 @@ class ParallelKernelsTest {
         assertArrayEquals(dw1, dw2, "layer norm dw");
         assertArrayEquals(db1, db2, "layer norm db");
     }
+
+    @Test
+    void dropoutMasksDependOnTheSeedOnly() {
+        int n = 3 * (1 << 14) + 77;
+        float[] a = new float[n], b = new float[n];
+        TrainKernels.dropoutMask(a, n, 0.25f, new java.util.SplittableRandom(42));
+        try (Parallel pool = new Parallel(2)) {
+            TrainKernels.dropoutMask(pool, b, n, 0.25f, new java.util.SplittableRandom(42));
+        }
+        assertArrayEquals(a, b, "1 vs 2 threads");
+        int zeros = 0;
+        for (float m : a) {
+            if (m == 0f) zeros++;
+            else org.junit.jupiter.api.Assertions.assertEquals(1f / 0.75f, m);
+        }
+        // binomial(n, 0.25): 5 standard deviations is ~0.011 of n here
+        org.junit.jupiter.api.Assertions.assertEquals(0.25, zeros / (double) n, 0.011);
+    }
 }
