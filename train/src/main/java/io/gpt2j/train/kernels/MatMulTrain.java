@@ -13,8 +13,8 @@ public final class MatMulTrain {
     }
 
     static final int BLOCK = 256;
-    /** Rows of x per register-tiled pass over W in the forward: 32 rows of up to 5120 floats stay in L2 beside a W panel. */
-    private static final int ROWS = 32;
+    /** Rows of x per register-tiled pass over W (8 tiles of 6 rows; also the LM head input-gradient row block). */
+    private static final int ROWS = 48;
     /** Rows of W per block of the input gradient: its transpose (OC x 64) stays in L2 while rows of dout visit it. */
     private static final int WROWS = 64;
     /** Rows of dout per pass over a transposed block of W (bounds the accumulators a k pass reloads). */
