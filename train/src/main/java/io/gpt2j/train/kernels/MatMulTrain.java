@@ -13,8 +13,13 @@ public final class MatMulTrain {
     }
 
     static final int BLOCK = 256;
-    /** Rows of x per register-tiled pass over W (8 tiles of 6 rows; also the LM head input-gradient row block). */
-    private static final int ROWS = 48;
+    /**
+     * Rows of x per register-tiled pass over W in the forward (40 tiles of 6): W is streamed from memory once per
+     * pass, so a thread's whole share of rows goes through in one pass where it can (gpt2-large c_fc: +10-15 %).
+     */
+    private static final int ROWS = 240;
+    /** Rows of dout per task of the LM head's input gradient (its row scratch is LROWS x C). */
+    private static final int LROWS = 64;
     /** Rows of W per block of the input gradient: its transpose (OC x 64) stays in L2 while rows of dout visit it. */
     private static final int WROWS = 64;
     /** Rows of dout per pass over a transposed block of W (bounds the accumulators a k pass reloads). */
@@ -151,10 +156,10 @@ public final class MatMulTrain {
             return;
         }
         // dinp: rows of dout times blocks of BLOCK rows of W, each block summed apart and then added (as the scalar loops)
-        pool.forRange((N + ROWS - 1) / ROWS, 1, (from, to) -> {
-            float[] block = new float[ROWS * C];
+        pool.forRange((N + LROWS - 1) / LROWS, 1, (from, to) -> {
+            float[] block = new float[LROWS * C];
             for (int blk = from; blk < to; blk++) {
-                int n0 = blk * ROWS, rows = Math.min(ROWS, N - n0);
+                int n0 = blk * LROWS, rows = Math.min(LROWS, N - n0);
                 for (int o0 = 0; o0 < OC; o0 += BLOCK) {
                     int k = Math.min(BLOCK, OC - o0);
                     java.util.Arrays.fill(block, 0, rows * C, 0f);
