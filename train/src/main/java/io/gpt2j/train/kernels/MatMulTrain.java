@@ -22,8 +22,8 @@ public final class MatMulTrain {
     private static final int LROWS = 64;
     /** Rows of W per block of the input gradient: its transpose (OC x 64) stays in L2 while rows of dout visit it. */
     private static final int WROWS = 64;
-    /** Rows of dout per pass over a transposed block of W (bounds the accumulators a k pass reloads). */
-    private static final int NROWS = 64;
+    /** Rows of dout per pass over a transposed block of W (fewer passes: the block is re-read from L2/L3 per pass). */
+    private static final int NROWS = 240;
 
     private static int grain(int work) {
         return Math.max(1, 32768 / Math.max(1, work));
