@@ -91,8 +91,8 @@ public final class TrainBench {
             long t1 = System.nanoTime();
             model.backward();
             long t2 = System.nanoTime();
-            AdamW.clipGradNorm(model.grads(), 1.0);
-            adam.step(model.params(), model.grads(), lr);
+            AdamW.clipGradNorm(model.pool(), model.grads(), 1.0);
+            adam.step(model.pool(), model.params(), model.grads(), lr);
             model.zeroGrad();
             long t3 = System.nanoTime();
             if (s == 0) first = loss;

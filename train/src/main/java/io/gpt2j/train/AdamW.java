@@ -1,5 +1,8 @@
 package io.gpt2j.train;
 
+import io.gpt2j.core.kernels.Parallel;
+import io.gpt2j.train.kernels.AdamKernels;
+
 /**
  * torch.optim.AdamW (amsgrad=false, maximize=false), step for step as torch's single-tensor implementation, over
  * the flat parameter buffer. Owns the moments and the step count of one training run.
@@ -54,9 +57,17 @@ public final class AdamW {
 
     /**
      * One optimizer step with learning rate {@code lr}; the step count advances even when lr is 0 (as torch).
-     * {@code grads[i - trainableFrom]} is the gradient of {@code params[i]}.
+     * {@code grads[i - trainableFrom]} is the gradient of {@code params[i]}. Single-threaded; see the pool overload.
      */
     public void step(float[] params, float[] grads, double lr) {
+        step(null, params, grads, lr);
+    }
+
+    /**
+     * As {@link #step(float[], float[], double)}, split over {@code pool} (null: this thread). Every element's update
+     * is independent, so the result does not depend on the thread count.
+     */
+    public void step(Parallel pool, float[] params, float[] grads, double lr) {
         if (grads.length != m.length) {
             throw new IllegalArgumentException("AdamW: " + grads.length + " gradients for " + m.length + " trainable parameters");
         }
@@ -65,22 +76,32 @@ public final class AdamW {
         double bc2 = 1 - Math.pow(beta2, step);
         float stepSize = (float) (lr / bc1);
         float bc2Sqrt = (float) Math.sqrt(bc2);
-        float b1 = beta1, b2 = beta2, ob1 = (float) (1 - (double) beta1), ob2 = (float) (1 - (double) beta2);
-        int k = 0;
-        for (ParamLayout.Spec s : layout.specs()) {
-            float shrink = (float) (1 - lr * (decay[k++] ? weightDecay : 0));
-            if (s.offset() < from) continue;
-            for (int i = s.offset(), end = s.offset() + s.size(); i < end; i++) {
-                int j = i - from;
-                float g = grads[j];
-                params[i] *= shrink;
-                m[j] = m[j] * b1 + ob1 * g;
-                v[j] = v[j] * b2 + ob2 * g * g;
-                float denom = (float) Math.sqrt(v[j]) / bc2Sqrt + eps;
-                params[i] += -stepSize * m[j] / denom;
-            }
+        java.util.List<ParamLayout.Spec> specs = layout.specs();
+        float[] shrink = new float[specs.size()];
+        int[] start = new int[specs.size() + 1];
+        for (int k = 0; k < shrink.length; k++) {
+            shrink[k] = (float) (1 - lr * (decay[k] ? weightDecay : 0));
+            start[k] = Math.max(from, specs.get(k).offset());
         }
+        start[shrink.length] = layout.total();
+        int n = m.length, chunks = (n + CHUNK - 1) / CHUNK;
+        Parallel.RangeTask task = (c0, c1) -> {
+            int i0 = from + c0 * CHUNK, i1 = from + Math.min(n, c1 * CHUNK);
+            int k = java.util.Arrays.binarySearch(start, i0);
+            if (k < 0) k = -k - 2;
+            while (k + 1 < start.length && start[k + 1] <= i0) k++; // empty specs share an offset
+            for (int i = i0; i < i1; k++) {
+                int end = Math.min(i1, start[k + 1]);
+                if (end > i) AdamKernels.update(params, grads, m, v, i, end, from, shrink[k], beta1, beta2, stepSize, bc2Sqrt, eps);
+                i = Math.max(i, end);
+            }
+        };
+        if (pool == null) task.run(0, chunks);
+        else pool.forRange(chunks, 1, task);
     }
+
+    /** Elements per task of the parallel loops: fixed, so partial sums are grouped the same on any thread count. */
+    static final int CHUNK = 1 << 16;
 
     public int stepCount() {
         return step;
@@ -121,14 +142,34 @@ public final class AdamW {
      * L2 norm before clipping (accumulated in double).
      */
     public static float clipGradNorm(float[] grads, double maxNorm) {
+        return clipGradNorm(null, grads, maxNorm);
+    }
+
+    /**
+     * As above, split over {@code pool} (null: this thread). The squares are summed in double per fixed chunk of
+     * {@link #CHUNK} elements and the chunk sums in order, so the norm does not depend on the thread count.
+     */
+    public static float clipGradNorm(Parallel pool, float[] grads, double maxNorm) {
+        int chunks = (grads.length + CHUNK - 1) / CHUNK;
+        double[] partial = new double[chunks];
+        run(pool, chunks, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) partial[c] = AdamKernels.sumSquares(grads, c * CHUNK, Math.min(grads.length, (c + 1) * CHUNK));
+        });
         double ss = 0;
-        for (float g : grads) ss += (double) g * g;
+        for (double p : partial) ss += p;
         float norm = (float) Math.sqrt(ss);
         float coef = (float) maxNorm / (norm + 1e-6f);
         if (coef < 1f) {
-            for (int i = 0; i < grads.length; i++) grads[i] *= coef;
+            run(pool, chunks, (c0, c1) -> {
+                for (int i = c0 * CHUNK, end = Math.min(grads.length, c1 * CHUNK); i < end; i++) grads[i] *= coef;
+            });
         }
         return norm;
+    }
+
+    private static void run(Parallel pool, int n, Parallel.RangeTask task) {
+        if (pool == null) task.run(0, n);
+        else pool.forRange(n, 1, task);
     }
 
     /** The coefficient {@link #clipGradNorm} applies for a given pre-clip norm. */

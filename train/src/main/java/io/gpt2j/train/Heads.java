@@ -10,14 +10,7 @@ final class Heads {
 
     /** Cross-entropy of one row; writes softmax(row) * scale into d, minus scale at the label; returns -log p. */
     private static double crossEntropyRow(float[] logits, float[] d, int off, int n, int label, float scale) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, logits[off + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += Math.exp(logits[off + i] - max);
-        double lse = max + Math.log(sum);
-        for (int i = 0; i < n; i++) d[off + i] = (float) (Math.exp(logits[off + i] - lse) * scale);
-        d[off + label] -= scale;
-        return lse - logits[off + label];
+        return io.gpt2j.train.kernels.CrossEntropy.row(logits, d, off, n, label, scale);
     }
 
     private static void checkLabel(int label, int n) {
@@ -26,10 +19,10 @@ final class Heads {
         }
     }
 
-    // logits (B,T,V): position t predicts labels[t+1]; mean over non-ignored targets (GPT2LMHeadModel)
-    static float lmLoss(float[] logits, float[] dlogits, int[] labels, int B, int T, int V) {
+    // logits (B,T,V): position t predicts labels[t+1]; mean over non-ignored targets (GPT2LMHeadModel). Rows run in
+    // parallel on pool; their losses are summed in row order, so the result does not depend on the thread count
+    static float lmLoss(io.gpt2j.core.kernels.Parallel pool, float[] logits, float[] dlogits, int[] labels, int B, int T, int V) {
         if (labels == null) throw new IllegalArgumentException("the LM loss needs labels (B,T); use input_ids with -100 at pads");
-        java.util.Arrays.fill(dlogits, 0f);
         int count = 0;
         for (int b = 0; b < B; b++) {
             for (int t = 0; t + 1 < T; t++) {
@@ -38,15 +31,22 @@ final class Heads {
                 if (y != Batch.IGNORE_INDEX) count++;
             }
         }
-        if (count == 0) return Float.NaN;
-        float scale = 1f / count;
-        double loss = 0;
-        for (int b = 0; b < B; b++) {
-            for (int t = 0; t + 1 < T; t++) {
-                int y = labels[b * T + t + 1];
-                if (y != Batch.IGNORE_INDEX) loss += crossEntropyRow(logits, dlogits, (b * T + t) * V, V, y, scale);
-            }
+        if (count == 0) {
+            java.util.Arrays.fill(dlogits, 0f);
+            return Float.NaN;
         }
+        float scale = 1f / count;
+        double[] rowLoss = new double[B * T];
+        pool.forRange(B * T, 4, (from, to) -> {
+            for (int n = from; n < to; n++) {
+                int b = n / T, t = n % T;
+                int y = t + 1 < T ? labels[b * T + t + 1] : Batch.IGNORE_INDEX;
+                if (y != Batch.IGNORE_INDEX) rowLoss[n] = crossEntropyRow(logits, dlogits, n * V, V, y, scale);
+                else java.util.Arrays.fill(dlogits, n * V, (n + 1) * V, 0f);
+            }
+        });
+        double loss = 0;
+        for (double l : rowLoss) loss += l;
         return (float) (loss / count);
     }
 

@@ -91,7 +91,7 @@ final class Lora {
         float[] in = x;
         if (rng != null && config.dropout() > 0) {
             if (t.mask == null) t.mask = new float[N * t.in];
-            TrainKernels.dropoutMask(t.mask, N * t.in, (float) config.dropout(), rng);
+            TrainKernels.dropoutMask(pool, t.mask, N * t.in, (float) config.dropout(), rng);
             in = dropped(t, x, N);
         } else {
             t.mask = null;

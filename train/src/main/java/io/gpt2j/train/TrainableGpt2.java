@@ -279,7 +279,7 @@ public final class TrainableGpt2 {
 
     private float[] mask(float[] buf, int n, float p) {
         float[] m = buf == null || buf.length != n ? new float[n] : buf;
-        TrainKernels.dropoutMask(m, n, p, rng);
+        TrainKernels.dropoutMask(pool, m, n, p, rng);
         return m;
     }
 
@@ -289,7 +289,12 @@ public final class TrainableGpt2 {
     }
 
     public void zeroGrad() {
-        java.util.Arrays.fill(grads, 0f);
+        pool.forRange(grads.length, 1 << 16, (from, to) -> java.util.Arrays.fill(grads, from, to, 0f));
+    }
+
+    /** The kernels' worker pool (the optimizer's parallel step can share it). */
+    public Parallel pool() {
+        return pool;
     }
 
     /** Logits of the last forward: (B,T,V) for the LM, (B,num_labels) for sequence, (B,T,num_labels) for token classification. */
@@ -323,7 +328,7 @@ public final class TrainableGpt2 {
         if (d.embd() > 0) TrainKernels.applyMask(a.encoded, 0, a.dropE = mask(a.dropE, N * C, d.embd()), N * C);
         for (int l = 0; l < L; l++) {
             float[] res = l == 0 ? a.encoded : a.res3[l - 1];
-            TrainKernels.layerNormForward(a.ln1[l], 0, a.ln1Mean[l], 0, a.ln1Rstd[l], 0, res, 0, params, ln1W[l], params, ln1B[l], N, C, eps);
+            TrainKernels.layerNormForward(pool, a.ln1[l], 0, a.ln1Mean[l], 0, a.ln1Rstd[l], 0, res, 0, params, ln1W[l], params, ln1B[l], N, C, eps);
             MatMulTrain.conv1dForward(pool, a.qkv[l], 0, a.ln1[l], 0, params, attnW[l], params, attnB[l], N, C, 3 * C);
             loraForward(l, 0, a.qkv[l], a.ln1[l], N);
             if (d.attn() > 0) a.dropAtt[l] = mask(a.dropAtt[l], B * NH * T * T, d.attn());
@@ -332,21 +337,21 @@ public final class TrainableGpt2 {
             loraForward(l, 1, a.tmp, a.atty[l], N);
             if (d.resid() > 0) TrainKernels.applyMask(a.tmp, 0, a.dropA[l] = mask(a.dropA[l], N * C, d.resid()), N * C);
             for (int i = 0; i < N * C; i++) a.res2[l][i] = res[i] + a.tmp[i];
-            TrainKernels.layerNormForward(a.ln2[l], 0, a.ln2Mean[l], 0, a.ln2Rstd[l], 0, a.res2[l], 0, params, ln2W[l], params, ln2B[l], N, C, eps);
+            TrainKernels.layerNormForward(pool, a.ln2[l], 0, a.ln2Mean[l], 0, a.ln2Rstd[l], 0, a.res2[l], 0, params, ln2W[l], params, ln2B[l], N, C, eps);
             MatMulTrain.conv1dForward(pool, a.fch[l], 0, a.ln2[l], 0, params, fcW[l], params, fcB[l], N, C, I);
             loraForward(l, 2, a.fch[l], a.ln2[l], N);
-            TrainKernels.geluForward(a.fchGelu[l], a.fch[l], N * I);
+            TrainKernels.geluForward(pool, a.fchGelu[l], a.fch[l], N * I);
             MatMulTrain.conv1dForward(pool, a.tmp, 0, a.fchGelu[l], 0, params, mprojW[l], params, mprojB[l], N, I, C);
             loraForward(l, 3, a.tmp, a.fchGelu[l], N);
             if (d.resid() > 0) TrainKernels.applyMask(a.tmp, 0, a.dropM[l] = mask(a.dropM[l], N * C, d.resid()), N * C);
             for (int i = 0; i < N * C; i++) a.res3[l][i] = a.res2[l][i] + a.tmp[i];
         }
-        TrainKernels.layerNormForward(a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.res3[L - 1], 0, params, lnfW, params, lnfB, N, C, eps);
+        TrainKernels.layerNormForward(pool, a.lnf, 0, a.lnfMean, 0, a.lnfRstd, 0, a.res3[L - 1], 0, params, lnfW, params, lnfB, N, C, eps);
         last = batch;
         lastLoss = switch (task) {
             case CAUSAL_LM -> {
                 MatMulTrain.linearForward(pool, a.logits, 0, a.lnf, 0, params, wte, null, 0, N, C, V);
-                yield Heads.lmLoss(a.logits, a.dlogits, batch.labels(), B, T, V);
+                yield Heads.lmLoss(pool, a.logits, a.dlogits, batch.labels(), B, T, V);
             }
             case TOKEN_CLASSIFICATION -> {
                 float[] x = a.lnf;
@@ -412,7 +417,7 @@ public final class TrainableGpt2 {
         Dropout d = a.used;
         float[] dres = a.dres;
         java.util.Arrays.fill(dres, 0f);
-        TrainKernels.layerNormBackward(dres, 0, gb, lnfW, gb, lnfB, a.dlnf, 0, a.res3[L - 1], 0, params, lnfW, a.lnfMean, 0, a.lnfRstd, 0, N, C);
+        TrainKernels.layerNormBackward(pool, dres, 0, gb, lnfW, gb, lnfB, a.dlnf, 0, a.res3[L - 1], 0, params, lnfW, a.lnfMean, 0, a.lnfRstd, 0, N, C);
         for (int l = L - 1; l >= 0; l--) {
             float[] res = l == 0 ? a.encoded : a.res3[l - 1];
             // MLP: dres is d(res3) = d(res2 via skip) = d(mlp out)
@@ -425,11 +430,11 @@ public final class TrainableGpt2 {
             MatMulTrain.conv1dBackward(pool, a.dfchGelu, 0, gb, mprojW[l], gb, mprojB[l], dmlp, 0, a.fchGelu[l], 0, params, mprojW[l], N, I, C);
             loraBackward(l, 3, a.dfchGelu, dmlp, a.fchGelu[l], N);
             java.util.Arrays.fill(a.dfch, 0f);
-            TrainKernels.geluBackward(a.dfch, a.fch[l], a.dfchGelu, N * I);
+            TrainKernels.geluBackward(pool, a.dfch, a.fch[l], a.dfchGelu, N * I);
             java.util.Arrays.fill(a.dln, 0f);
             MatMulTrain.conv1dBackward(pool, a.dln, 0, gb, fcW[l], gb, fcB[l], a.dfch, 0, a.ln2[l], 0, params, fcW[l], N, C, I);
             loraBackward(l, 2, a.dln, a.dfch, a.ln2[l], N);
-            TrainKernels.layerNormBackward(dres, 0, gb, ln2W[l], gb, ln2B[l], a.dln, 0, a.res2[l], 0, params, ln2W[l], a.ln2Mean[l], 0, a.ln2Rstd[l], 0, N, C);
+            TrainKernels.layerNormBackward(pool, dres, 0, gb, ln2W[l], gb, ln2B[l], a.dln, 0, a.res2[l], 0, params, ln2W[l], a.ln2Mean[l], 0, a.ln2Rstd[l], 0, N, C);
             // attention: dres is now d(res2) = d(res via skip) = d(attn out)
             java.util.Arrays.fill(a.datty, 0f);
             float[] dattn = dres;
@@ -446,7 +451,7 @@ public final class TrainableGpt2 {
             java.util.Arrays.fill(a.dln, 0f);
             MatMulTrain.conv1dBackward(pool, below ? a.dln : null, 0, gb, attnW[l], gb, attnB[l], a.dqkv, 0, a.ln1[l], 0, params, attnW[l], N, C, 3 * C);
             loraBackward(l, 0, below ? a.dln : null, a.dqkv, a.ln1[l], N);
-            if (below) TrainKernels.layerNormBackward(dres, 0, gb, ln1W[l], gb, ln1B[l], a.dln, 0, res, 0, params, ln1W[l], a.ln1Mean[l], 0, a.ln1Rstd[l], 0, N, C);
+            if (below) TrainKernels.layerNormBackward(pool, dres, 0, gb, ln1W[l], gb, ln1B[l], a.dln, 0, res, 0, params, ln1W[l], a.ln1Mean[l], 0, a.ln1Rstd[l], 0, N, C);
         }
         if (gb == null) return;
         if (d.embd() > 0) TrainKernels.applyMask(dres, 0, a.dropE, N * C);

@@ -187,10 +187,10 @@ public final class Trainer {
             float s = 1f / group;
             for (int i = 0; i < g.length; i++) g[i] *= s;
         }
-        stepNorm = AdamW.clipGradNorm(g, opt.maxGradNorm() > 0 ? opt.maxGradNorm() : Double.POSITIVE_INFINITY);
+        stepNorm = AdamW.clipGradNorm(model.pool(), g, opt.maxGradNorm() > 0 ? opt.maxGradNorm() : Double.POSITIVE_INFINITY);
         if (!Float.isFinite(stepNorm)) throw diverged("gradient norm is " + stepNorm, step, epoch);
         stepLr = sched.lr(opt.learningRate(), step);
-        adam.step(model.params(), g, stepLr);
+        adam.step(model.pool(), model.params(), g, stepLr);
         return stepLoss;
     }
 

@@ -12,7 +12,6 @@ public final class TrainKernels {
 
     /** torch.finfo(float32).min: what transformers 4.38 writes into masked attention scores. */
     public static final float FMIN = -Float.MAX_VALUE;
-    private static final float GELU_K = (float) Math.sqrt(2.0 / Math.PI);
 
     // out (B,T,C) = wte[ids[b,t]] + wpe[t]; ids (B,T), wte (V,C), wpe (maxT,C)
     public static void embeddingForward(float[] out, int[] ids, float[] wte, int wteOff, float[] wpe, int wpeOff,
@@ -37,11 +36,31 @@ public final class TrainKernels {
         }
     }
 
-    // out (N,C), mean (N), rstd (N); inp (N,C), w (C), b (C)
+    /** Rows per task of the row-parallel element-wise kernels, and elements per task of the flat ones. */
+    private static final int ROW_GRAIN = 16, FLAT_GRAIN = 1 << 14;
+
+    private static void run(Parallel pool, int n, int grain, Parallel.RangeTask task) {
+        if (pool == null) task.run(0, n);
+        else pool.forRange(n, grain, task);
+    }
+
+    // out (N,C), mean (N), rstd (N); inp (N,C), w (C), b (C); rows in parallel on pool (null: this thread)
+    public static void layerNormForward(Parallel pool, float[] out, int outOff, float[] mean, int mOff, float[] rstd, int rOff,
+                                        float[] inp, int inpOff, float[] w, int wOff, float[] b, int bOff,
+                                        int N, int C, float eps) {
+        run(pool, N, ROW_GRAIN, (from, to) -> layerNormRows(out, outOff, mean, mOff, rstd, rOff, inp, inpOff, w, wOff, b, bOff, from, to, C, eps));
+    }
+
     public static void layerNormForward(float[] out, int outOff, float[] mean, int mOff, float[] rstd, int rOff,
                                         float[] inp, int inpOff, float[] w, int wOff, float[] b, int bOff,
                                         int N, int C, float eps) {
-        for (int n = 0; n < N; n++) {
+        layerNormForward(null, out, outOff, mean, mOff, rstd, rOff, inp, inpOff, w, wOff, b, bOff, N, C, eps);
+    }
+
+    private static void layerNormRows(float[] out, int outOff, float[] mean, int mOff, float[] rstd, int rOff,
+                                      float[] inp, int inpOff, float[] w, int wOff, float[] b, int bOff,
+                                      int n0, int n1, int C, float eps) {
+        for (int n = n0; n < n1; n++) {
             int x = inpOff + n * C;
             double s = 0;
             for (int i = 0; i < C; i++) s += inp[x + i];
@@ -59,49 +78,71 @@ public final class TrainKernels {
         }
     }
 
-    // dinp (N,C) +=, dw (C) +=, db (C) += (dw, db null: frozen); dout (N,C), inp (N,C), w (C), mean/rstd (N) saved by the forward
+    // dinp (N,C) +=, dw (C) +=, db (C) += (dw, db null: frozen); dout (N,C), inp (N,C), w (C), mean/rstd (N) saved by the
+    // forward. dinp in parallel over rows, dw/db over columns, each summed over rows in order (thread-count independent)
+    public static void layerNormBackward(Parallel pool, float[] dinp, int dinpOff, float[] dw, int dwOff, float[] db, int dbOff,
+                                         float[] dout, int doutOff, float[] inp, int inpOff, float[] w, int wOff,
+                                         float[] mean, int mOff, float[] rstd, int rOff, int N, int C) {
+        run(pool, N, ROW_GRAIN, (from, to) -> {
+            for (int n = from; n < to; n++) {
+                int x = inpOff + n * C, d = doutOff + n * C, di = dinpOff + n * C;
+                float m = mean[mOff + n], r = rstd[rOff + n];
+                double dnormMean = 0, dnormNormMean = 0;
+                for (int i = 0; i < C; i++) {
+                    float norm = (inp[x + i] - m) * r;
+                    float dnorm = w[wOff + i] * dout[d + i];
+                    dnormMean += dnorm;
+                    dnormNormMean += (double) dnorm * norm;
+                }
+                float a = (float) (dnormMean / C), bb = (float) (dnormNormMean / C);
+                for (int i = 0; i < C; i++) {
+                    float norm = (inp[x + i] - m) * r;
+                    float dnorm = w[wOff + i] * dout[d + i];
+                    dinp[di + i] += (dnorm - a - norm * bb) * r;
+                }
+            }
+        });
+        if (dw == null && db == null) return;
+        run(pool, C, Math.max(1, FLAT_GRAIN / Math.max(1, N)), (from, to) -> {
+            for (int n = 0; n < N; n++) {
+                int x = inpOff + n * C, d = doutOff + n * C;
+                float m = mean[mOff + n], r = rstd[rOff + n];
+                for (int i = from; i < to; i++) {
+                    if (db != null) db[dbOff + i] += dout[d + i];
+                    if (dw != null) dw[dwOff + i] += (inp[x + i] - m) * r * dout[d + i];
+                }
+            }
+        });
+    }
+
     public static void layerNormBackward(float[] dinp, int dinpOff, float[] dw, int dwOff, float[] db, int dbOff,
                                          float[] dout, int doutOff, float[] inp, int inpOff, float[] w, int wOff,
                                          float[] mean, int mOff, float[] rstd, int rOff, int N, int C) {
-        for (int n = 0; n < N; n++) {
-            int x = inpOff + n * C, d = doutOff + n * C, di = dinpOff + n * C;
-            float m = mean[mOff + n], r = rstd[rOff + n];
-            double dnormMean = 0, dnormNormMean = 0;
-            for (int i = 0; i < C; i++) {
-                float norm = (inp[x + i] - m) * r;
-                float dnorm = w[wOff + i] * dout[d + i];
-                dnormMean += dnorm;
-                dnormNormMean += (double) dnorm * norm;
-            }
-            float a = (float) (dnormMean / C), bb = (float) (dnormNormMean / C);
-            for (int i = 0; i < C; i++) {
-                float norm = (inp[x + i] - m) * r;
-                float dnorm = w[wOff + i] * dout[d + i];
-                if (db != null) db[dbOff + i] += dout[d + i];
-                if (dw != null) dw[dwOff + i] += norm * dout[d + i];
-                dinp[di + i] += (dnorm - a - norm * bb) * r;
-            }
-        }
+        layerNormBackward(null, dinp, dinpOff, dw, dwOff, db, dbOff, dout, doutOff, inp, inpOff, w, wOff, mean, mOff, rstd, rOff, N, C);
     }
 
-    // out (N) = gelu_new(inp) (transformers NewGELUActivation, tanh approximation)
+    // out (N) = gelu_new(inp) (transformers NewGELUActivation, tanh approximation, see Gelu); in parallel on pool (null: this thread)
+    public static void geluForward(Parallel pool, float[] out, float[] inp, int n) {
+        run(pool, n, FLAT_GRAIN, (from, to) -> {
+            if (Vec.SCALAR) Gelu.forwardScalar(out, inp, from, to);
+            else Gelu.forwardVector(out, inp, from, to);
+        });
+    }
+
     public static void geluForward(float[] out, float[] inp, int n) {
-        for (int i = 0; i < n; i++) {
-            float x = inp[i];
-            out[i] = 0.5f * x * (1f + (float) Math.tanh(GELU_K * (x + 0.044715f * x * x * x)));
-        }
+        geluForward(null, out, inp, n);
     }
 
     // dinp (N) += gelu_new'(inp) * dout
+    public static void geluBackward(Parallel pool, float[] dinp, float[] inp, float[] dout, int n) {
+        run(pool, n, FLAT_GRAIN, (from, to) -> {
+            if (Vec.SCALAR) Gelu.backwardScalar(dinp, inp, dout, from, to);
+            else Gelu.backwardVector(dinp, inp, dout, from, to);
+        });
+    }
+
     public static void geluBackward(float[] dinp, float[] inp, float[] dout, int n) {
-        for (int i = 0; i < n; i++) {
-            double x = inp[i];
-            double u = GELU_K * (x + 0.044715 * x * x * x);
-            double th = Math.tanh(u);
-            double sech2 = 1 - th * th;
-            double grad = 0.5 * (1 + th) + 0.5 * x * sech2 * GELU_K * (1 + 3 * 0.044715 * x * x);
-            dinp[i] += (float) (grad * dout[i]);
-        }
+        geluBackward(null, dinp, inp, dout, n);
     }
 
     /**
@@ -113,6 +154,13 @@ public final class TrainKernels {
     // mask (B,T) of 0/1 or null; drop (B,NH,T,T) dropout multipliers (0 or 1/(1-p)) on the probabilities, or null
     public static void attentionForward(Parallel pool, float[] out, float[] att, float[] qkv, int[] mask, float[] drop,
                                         int B, int T, int C, int NH) {
+        if (Vec.SCALAR) attentionForwardLoops(pool, out, att, qkv, mask, drop, B, T, C, NH);
+        else AttentionTiles.forward(pool, out, att, qkv, mask, drop, B, T, C, NH);
+    }
+
+    /** The loop version of {@link #attentionForward} (the scalar twin of {@link AttentionTiles}). */
+    static void attentionForwardLoops(Parallel pool, float[] out, float[] att, float[] qkv, int[] mask, float[] drop,
+                                      int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;
         float sqrtD = (float) Math.sqrt(hs);
         pool.forRange(B * NH, 1, (from, to) -> {
@@ -149,9 +197,16 @@ public final class TrainKernels {
     }
 
     // dqkv (B,T,3C) +=; dout (B,T,C), qkv (B,T,3C), att (B,NH,T,T) and drop (or null) as in the forward;
-    // datt scratch (B*NH*T)
+    // datt scratch (B*NH*T) for the loop version
     public static void attentionBackward(Parallel pool, float[] dqkv, float[] datt, float[] dout, float[] qkv,
                                          float[] att, float[] drop, int B, int T, int C, int NH) {
+        if (Vec.SCALAR) attentionBackwardLoops(pool, dqkv, datt, dout, qkv, att, drop, B, T, C, NH);
+        else AttentionTiles.backward(pool, dqkv, dout, qkv, att, drop, B, T, C, NH);
+    }
+
+    /** The loop version of {@link #attentionBackward} (the scalar twin of {@link AttentionTiles}). */
+    static void attentionBackwardLoops(Parallel pool, float[] dqkv, float[] datt, float[] dout, float[] qkv,
+                                       float[] att, float[] drop, int B, int T, int C, int NH) {
         int hs = C / NH, C3 = 3 * C;
         float sqrtD = (float) Math.sqrt(hs);
         pool.forRange(B * NH, 1, (from, to) -> {
@@ -188,8 +243,24 @@ public final class TrainKernels {
 
     /** Inverted dropout multipliers: 0 with probability p, else 1/(1-p) (torch's scaling). */
     public static void dropoutMask(float[] mask, int n, float p, java.util.SplittableRandom rng) {
+        dropoutMask(null, mask, n, p, rng);
+    }
+
+    /**
+     * As above, in parallel on pool (null: this thread): every chunk of {@link #FLAT_GRAIN} elements draws from its own
+     * generator seeded by {@code rng} in chunk order, so the mask depends on the seed only, not on the thread count.
+     */
+    public static void dropoutMask(Parallel pool, float[] mask, int n, float p, java.util.SplittableRandom rng) {
         float keep = 1f / (1f - p);
-        for (int i = 0; i < n; i++) mask[i] = rng.nextFloat() < p ? 0f : keep;
+        int chunks = (n + FLAT_GRAIN - 1) / FLAT_GRAIN;
+        long[] seeds = new long[chunks];
+        for (int c = 0; c < chunks; c++) seeds[c] = rng.nextLong();
+        run(pool, chunks, 1, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                java.util.SplittableRandom r = new java.util.SplittableRandom(seeds[c]);
+                for (int i = c * FLAT_GRAIN, end = Math.min(n, (c + 1) * FLAT_GRAIN); i < end; i++) mask[i] = r.nextFloat() < p ? 0f : keep;
+            }
+        });
     }
 
     // x (N) *= mask (N): the dropout forward in place, and its backward on the gradient
