@@ -37,12 +37,113 @@ public final class Attention {
                 break;
             }
         }
-        float max = Float.NEGATIVE_INFINITY;
-        boolean vec = !Kernels.SCALAR && HS % L == 0;
+        if (Kernels.SCALAR || HS % L != 0) {
+            attendScalar(out, o, q, qo, keys, values, base, mask, n, HS, scale, scores, so, any);
+            return;
+        }
+        // decode spends most of its attention time here, not reading the cache: one pass of dot products, the
+        // softmax vectorised (one lane-wise exp instead of a scalar Math.exp per position), and for the usual head
+        // size (HS = 4 vectors) the weighted sum of values kept in registers instead of a load/store per position
+        scores(scores, so, q, qo, keys, base, mask, n, HS, scale, any);
+        float inv = 1f / softmaxUnnormalised(scores, so, n);
+        if (HS == 4 * L) {
+            weighted4(out, o, values, base, mask, n, scores, so, any, inv);
+            return;
+        }
+        for (int d = 0; d < HS; d++) out[o + d] = 0f;
         for (int p = 0; p < n; p++) {
             if (any && mask[p] == 0) continue;
-            float s = vec ? dot(q, qo, keys, base + p * HS, HS) : dotScalar(q, qo, keys, base + p * HS, HS);
-            s *= scale;
+            FloatVector wv = FloatVector.broadcast(S, scores[so + p] * inv);
+            int vo = base + p * HS;
+            for (int d = 0; d < HS; d += L) {
+                FloatVector.fromArray(S, values, vo + d).fma(wv, FloatVector.fromArray(S, out, o + d)).intoArray(out, o + d);
+            }
+        }
+    }
+
+    /** scores[so + p] = scale * q·k[p], or -inf for a masked position (when any position is unmasked). */
+    private static void scores(float[] scores, int so, float[] q, int qo, float[] keys, int base, byte[] mask, int n,
+                               int HS, float scale, boolean any) {
+        for (int p = 0; p < n; p++) {
+            scores[so + p] = any && mask[p] == 0 ? Float.NEGATIVE_INFINITY : dot(q, qo, keys, base + p * HS, HS) * scale;
+        }
+    }
+
+    /** scores[so, so + n) := exp(score - max) in place (masked -inf become 0); returns their sum. */
+    private static float softmaxUnnormalised(float[] scores, int so, int n) {
+        int nv = n - n % L, p = 0;
+        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (; p < nv; p += L) m = m.max(FloatVector.fromArray(S, scores, so + p));
+        float max = m.reduceLanes(VectorOperators.MAX);
+        for (; p < n; p++) max = Math.max(max, scores[so + p]);
+        FloatVector mv = FloatVector.broadcast(S, max), sum = FloatVector.zero(S);
+        for (p = 0; p < nv; p += L) {
+            FloatVector e = FloatVector.fromArray(S, scores, so + p).sub(mv).lanewise(VectorOperators.EXP);
+            e.intoArray(scores, so + p);
+            sum = sum.add(e);
+        }
+        float s = sum.reduceLanes(VectorOperators.ADD);
+        for (; p < n; p++) {
+            float e = (float) Math.exp(scores[so + p] - max);
+            scores[so + p] = e;
+            s += e;
+        }
+        return s;
+    }
+
+    /**
+     * out[o, o + 4L) = inv * sum of scores[so + p] * v[p] over unmasked p: two sets of four accumulators (even and
+     * odd positions) stay in registers, so consecutive positions do not wait on each other's FMA.
+     */
+    private static void weighted4(float[] out, int o, float[] values, int base, byte[] mask, int n, float[] scores,
+                                  int so, boolean any, float inv) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int p = 0;
+        for (; p + 2 <= n; p += 2) {
+            if (any && (mask[p] == 0 || mask[p + 1] == 0)) {
+                // one of the pair is masked: its value slot may hold garbage, so add the other alone
+                int u = mask[p] != 0 ? p : mask[p + 1] != 0 ? p + 1 : -1;
+                if (u < 0) continue;
+                FloatVector w = FloatVector.broadcast(S, scores[so + u]);
+                int vo = base + u * 4 * L;
+                a0 = FloatVector.fromArray(S, values, vo).fma(w, a0);
+                a1 = FloatVector.fromArray(S, values, vo + L).fma(w, a1);
+                a2 = FloatVector.fromArray(S, values, vo + 2 * L).fma(w, a2);
+                a3 = FloatVector.fromArray(S, values, vo + 3 * L).fma(w, a3);
+                continue;
+            }
+            FloatVector w = FloatVector.broadcast(S, scores[so + p]), x = FloatVector.broadcast(S, scores[so + p + 1]);
+            int vo = base + p * 4 * L, vx = vo + 4 * L;
+            a0 = FloatVector.fromArray(S, values, vo).fma(w, a0);
+            a1 = FloatVector.fromArray(S, values, vo + L).fma(w, a1);
+            a2 = FloatVector.fromArray(S, values, vo + 2 * L).fma(w, a2);
+            a3 = FloatVector.fromArray(S, values, vo + 3 * L).fma(w, a3);
+            b0 = FloatVector.fromArray(S, values, vx).fma(x, b0);
+            b1 = FloatVector.fromArray(S, values, vx + L).fma(x, b1);
+            b2 = FloatVector.fromArray(S, values, vx + 2 * L).fma(x, b2);
+            b3 = FloatVector.fromArray(S, values, vx + 3 * L).fma(x, b3);
+        }
+        if (p < n && !(any && mask[p] == 0)) {
+            FloatVector w = FloatVector.broadcast(S, scores[so + p]);
+            int vo = base + p * 4 * L;
+            a0 = FloatVector.fromArray(S, values, vo).fma(w, a0);
+            a1 = FloatVector.fromArray(S, values, vo + L).fma(w, a1);
+            a2 = FloatVector.fromArray(S, values, vo + 2 * L).fma(w, a2);
+            a3 = FloatVector.fromArray(S, values, vo + 3 * L).fma(w, a3);
+        }
+        a0.add(b0).mul(inv).intoArray(out, o);
+        a1.add(b1).mul(inv).intoArray(out, o + L);
+        a2.add(b2).mul(inv).intoArray(out, o + 2 * L);
+        a3.add(b3).mul(inv).intoArray(out, o + 3 * L);
+    }
+
+    /** Scalar twin of {@link #attend}: Math.exp per position, weights normalised before the sum. */
+    static void attendScalar(float[] out, int o, float[] q, int qo, float[] keys, float[] values, int base,
+                             byte[] mask, int n, int HS, float scale, float[] scores, int so, boolean any) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int p = 0; p < n; p++) {
+            if (any && mask[p] == 0) continue;
+            float s = dotScalar(q, qo, keys, base + p * HS, HS) * scale;
             scores[so + p] = s;
             if (s > max) max = s;
         }
@@ -59,14 +160,7 @@ public final class Attention {
             if (any && mask[p] == 0) continue;
             float wgt = scores[so + p] * inv;
             int vo = base + p * HS;
-            if (vec) {
-                FloatVector wv = FloatVector.broadcast(S, wgt);
-                for (int d = 0; d < HS; d += L) {
-                    FloatVector.fromArray(S, values, vo + d).fma(wv, FloatVector.fromArray(S, out, o + d)).intoArray(out, o + d);
-                }
-            } else {
-                for (int d = 0; d < HS; d++) out[o + d] += wgt * values[vo + d];
-            }
+            for (int d = 0; d < HS; d++) out[o + d] += wgt * values[vo + d];
         }
     }
 
