@@ -64,8 +64,29 @@ public final class Attention {
     /** scores[so + p] = scale * q·k[p], or -inf for a masked position (when any position is unmasked). */
     private static void scores(float[] scores, int so, float[] q, int qo, float[] keys, int base, byte[] mask, int n,
                                int HS, float scale, boolean any) {
+        if (HS == 4 * L) {
+            scores4(scores, so, q, qo, keys, base, mask, n, scale, any);
+            return;
+        }
         for (int p = 0; p < n; p++) {
             scores[so + p] = any && mask[p] == 0 ? Float.NEGATIVE_INFINITY : dot(q, qo, keys, base + p * HS, HS) * scale;
+        }
+    }
+
+    /** {@link #scores} for HS = 4L: the query stays in four registers, each key is two independent FMA chains. */
+    private static void scores4(float[] scores, int so, float[] q, int qo, float[] keys, int base, byte[] mask, int n,
+                                float scale, boolean any) {
+        FloatVector q0 = FloatVector.fromArray(S, q, qo), q1 = FloatVector.fromArray(S, q, qo + L);
+        FloatVector q2 = FloatVector.fromArray(S, q, qo + 2 * L), q3 = FloatVector.fromArray(S, q, qo + 3 * L);
+        for (int p = 0; p < n; p++) {
+            if (any && mask[p] == 0) {
+                scores[so + p] = Float.NEGATIVE_INFINITY;
+                continue;
+            }
+            int ko = base + p * 4 * L;
+            FloatVector a = FloatVector.fromArray(S, keys, ko).mul(q0).add(FloatVector.fromArray(S, keys, ko + 2 * L).mul(q2));
+            FloatVector b = FloatVector.fromArray(S, keys, ko + L).mul(q1).add(FloatVector.fromArray(S, keys, ko + 3 * L).mul(q3));
+            scores[so + p] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
         }
     }
 
