@@ -220,9 +220,10 @@ public final class Gpt2 {
             }
             // decode: each chunk of (row, head) items uses the scores slice of its first item, no allocation per
             // step; prefill (slices would take rows*NH*maxN > SLICED_SCORES floats) allocates one array per chunk
-            sc.tasks.attend.layer(l, scale, scoreFloats <= SLICED_SCORES
+            LayerTasks.AttendBase attend = sc.tasks.attention(HS);
+            attend.layer(l, scale, scoreFloats <= SLICED_SCORES
                     ? sc.scores((int) scoreFloats, (int) Math.min(fullScoreFloats, SLICED_SCORES)) : null);
-            pool.forRange(rows * NH, 8, sc.tasks.attend);
+            pool.forRange(rows * NH, 8, attend);
             TypedMatMul.conv1d(sc.out, sc.att, w.projW, w.projT, w.projB, rows, E, E, pool, work);
             Kernels.add(x, sc.out, rows * E);
             Kernels.layerNorm(sc.xn, x, w.ln2w, w.ln2b, rows, E, eps);

@@ -11,19 +11,17 @@ import io.gpt2j.core.kernels.Parallel;
  */
 final class LayerTasks {
     final Attend attend = new Attend();
+    /** Attention for 64-float heads on the vector engine: a task with its own run() so that its compiled body reaches
+     *  only Attention.attend4 (one body reaching both attention kernels is too big for C2 to keep them intrinsic:
+     *  seen as ~470 bytes allocated per call in the generate module's allocation test). */
+    final Attend4 attend4 = new Attend4();
     final Activate activate = new Activate();
 
     /** Operands shared by every layer of one forward pass (see Gpt2.layers for what the row arrays mean). */
     void begin(InferenceState.Scratch sc, InferenceState[] rowState, int[] rowB, int[] rowSlot, Gpt2Config c, int maxN,
                Kernels.Activation activation) {
-        attend.sc = sc;
-        attend.rowState = rowState;
-        attend.rowB = rowB;
-        attend.rowSlot = rowSlot;
-        attend.NH = c.nHead();
-        attend.HS = c.headSize();
-        attend.E = c.nEmbd();
-        attend.maxN = maxN;
+        attend.begin(sc, rowState, rowB, rowSlot, c, maxN);
+        attend4.begin(sc, rowState, rowB, rowSlot, c, maxN);
         activate.fc = sc.fc;
         activate.activation = activation;
     }
@@ -31,10 +29,16 @@ final class LayerTasks {
     /** Drops the references to the caller's states (decodeBatch passes its own array). */
     void end() {
         attend.rowState = null;
+        attend4.rowState = null;
+    }
+
+    /** The attention task for this head size (see attend4). */
+    AttendBase attention(int HS) {
+        return Attention.registerPath(HS) ? attend4 : attend;
     }
 
     /** Attention of (row, head) items [i0, i1): row r = i / NH reads the cache of rowState[r], row rowB[r]. */
-    static final class Attend implements Parallel.RangeTask {
+    abstract static class AttendBase implements Parallel.RangeTask {
         InferenceState.Scratch sc;
         InferenceState[] rowState;
         int[] rowB, rowSlot;
@@ -43,12 +47,26 @@ final class LayerTasks {
         /** Scores scratch of rows*NH*maxN floats (item i uses its chunk's slice), or null: one array per chunk. */
         float[] shared;
 
+        void begin(InferenceState.Scratch sc, InferenceState[] rowState, int[] rowB, int[] rowSlot, Gpt2Config c, int maxN) {
+            this.sc = sc;
+            this.rowState = rowState;
+            this.rowB = rowB;
+            this.rowSlot = rowSlot;
+            this.NH = c.nHead();
+            this.HS = c.headSize();
+            this.E = c.nEmbd();
+            this.maxN = maxN;
+        }
+
         void layer(int layer, float scale, float[] shared) {
             this.layer = layer;
             this.scale = scale;
             this.shared = shared;
         }
+    }
 
+    /** Any head size (Attention.attendGeneric). */
+    static final class Attend extends AttendBase {
         @Override
         public void run(int i0, int i1) {
             float[] scores = shared != null ? shared : new float[maxN];
@@ -57,8 +75,24 @@ final class LayerTasks {
                 int r = i / NH, h = i % NH;
                 InferenceState st = rowState[r];
                 int n = rowSlot[r] + 1, b = rowB[r];
-                Attention.attend(sc.att, r * E + h * HS, sc.qkv, r * 3 * E + h * HS, st.keys[layer][b], st.values[layer][b],
-                        h * st.capacity * HS, st.mask[b], n, HS, scale, scores, so);
+                Attention.attendGeneric(sc.att, r * E + h * HS, sc.qkv, r * 3 * E + h * HS, st.keys[layer][b],
+                        st.values[layer][b], h * st.capacity * HS, st.mask[b], n, HS, scale, scores, so);
+            }
+        }
+    }
+
+    /** Heads of 4 vectors on the vector engine (Attention.attend4); the same loop as Attend, its own compiled body. */
+    static final class Attend4 extends AttendBase {
+        @Override
+        public void run(int i0, int i1) {
+            float[] scores = shared != null ? shared : new float[maxN];
+            int so = shared != null ? i0 * maxN : 0;
+            for (int i = i0; i < i1; i++) {
+                int r = i / NH, h = i % NH;
+                InferenceState st = rowState[r];
+                int n = rowSlot[r] + 1, b = rowB[r];
+                Attention.attend4(sc.att, r * E + h * HS, sc.qkv, r * 3 * E + h * HS, st.keys[layer][b],
+                        st.values[layer][b], h * st.capacity * HS, st.mask[b], n, scale, scores, so);
             }
         }
     }

@@ -116,30 +116,65 @@ class KernelTwinTest {
 
     @Test
     void attentionMatchesScalar() {
-        int HS = 2 * Attention.L, n = 13;
-        float[] q = rand(HS + 3), k = rand(n * HS + 5), val = rand(n * HS + 5);
-        byte[] mask = new byte[n];
-        for (int i = 0; i < n; i++) mask[i] = (byte) (i % 4 == 0 ? 0 : 1);
-        float[] v = new float[HS], s = new float[HS], scores = new float[n];
-        Attention.attend(v, 0, q, 3, k, val, 5, mask, n, HS, 0.125f, scores);
-        // scalar reference written out here
+        // HS = 2L takes the generic vector path, HS = 4L (gpt2's 64 with AVX-512) the register-resident one; odd n
+        // leaves a position after the pairs; masks hit single positions, whole pairs, and nothing (a pad row)
+        for (int HS : new int[] {2 * Attention.L, 4 * Attention.L}) {
+            for (int n : new int[] {1, 2, 13, 40}) {
+                for (int pattern = 0; pattern < 4; pattern++) {
+                    float[] q = rand(HS + 3), k = rand(n * HS + 5), val = rand(n * HS + 5);
+                    byte[] mask = new byte[n];
+                    for (int i = 0; i < n; i++) {
+                        boolean masked = switch (pattern) {
+                            case 0 -> false;
+                            case 1 -> i % 4 == 0;
+                            case 2 -> i % 4 < 2;
+                            default -> true;
+                        };
+                        mask[i] = (byte) (masked ? 0 : 1);
+                    }
+                    boolean any = false;
+                    for (byte m : mask) any |= m != 0;
+                    // garbage in masked slots must not leak into the output (a pad row attends to all of them)
+                    for (int i = 0; i < n && any; i++) {
+                        if (mask[i] == 0) for (int d = 0; d < HS; d++) val[5 + i * HS + d] = Float.NaN;
+                    }
+                    float[] v = new float[HS], twin = new float[HS], scores = new float[n + 7];
+                    Attention.attend(v, 0, q, 3, k, val, 5, mask, n, HS, 0.125f, scores);
+                    Attention.attendScalar(twin, 0, q, 3, k, val, 5, mask, n, HS, 0.125f, scores, 0, any);
+                    float[] ref = attentionReference(q, k, val, mask, n, HS);
+                    String what = "attention HS=" + HS + " n=" + n + " mask pattern " + pattern;
+                    // float sums of <= 40 terms of O(1) values against a double reference: 1e-5 is ~100 ulps
+                    assertClose(v, ref, 1e-5, what);
+                    assertClose(twin, ref, 1e-5, what + " (scalar twin)");
+                }
+            }
+        }
+    }
+
+    /** The attention of one query in double precision; all positions when every one is masked (a pad row). */
+    private static float[] attentionReference(float[] q, float[] k, float[] val, byte[] mask, int n, int HS) {
+        boolean any = false;
+        for (byte m : mask) any |= m != 0;
         double max = Double.NEGATIVE_INFINITY;
         double[] sc = new double[n];
         for (int p = 0; p < n; p++) {
-            if (mask[p] == 0) continue;
+            if (any && mask[p] == 0) continue;
             double d = 0;
             for (int i = 0; i < HS; i++) d += q[3 + i] * k[5 + p * HS + i];
             sc[p] = d * 0.125;
             max = Math.max(max, sc[p]);
         }
         double sum = 0;
-        for (int p = 0; p < n; p++) if (mask[p] != 0) sum += Math.exp(sc[p] - max);
+        for (int p = 0; p < n; p++) if (!any || mask[p] != 0) sum += Math.exp(sc[p] - max);
+        double[] acc = new double[HS];
         for (int p = 0; p < n; p++) {
-            if (mask[p] == 0) continue;
+            if (any && mask[p] == 0) continue;
             double w = Math.exp(sc[p] - max) / sum;
-            for (int i = 0; i < HS; i++) s[i] += (float) (w * val[5 + p * HS + i]);
+            for (int i = 0; i < HS; i++) acc[i] += w * val[5 + p * HS + i];
         }
-        assertClose(v, s, 1e-5, "attention");
+        float[] out = new float[HS];
+        for (int i = 0; i < HS; i++) out[i] = (float) acc[i];
+        return out;
     }
 
     @Test

@@ -58,7 +58,8 @@ class TypedKernelTest {
 
     @Test
     void conv1dMatchesScalar() {
-        for (DType dt : TYPES) {
+        // F32 too: from 9 rows on it is copied into the same packed panels as the widened types
+        for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q8_0}) {
             for (int[] d : new int[][] {{1, 64, 96}, {1, 37, 64}, {1, 40, 200}, {1, 131, 160}, {1, 7, 32}, {3, 40, 200}, {5, 48, 144}, {8, 64, 64}, {17, 48, 192}, {9, 32, 40}}) {
                 int T = d[0], C = d[1], OC = d[2];
                 float[] x = rand(T * C), b = rand(OC);

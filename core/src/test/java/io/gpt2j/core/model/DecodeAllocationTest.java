@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Issue #2 "no allocation per token": a decode step (Gpt2.forward of one token per row, Gpt2.decodeBatch) allocates
  * nothing on the calling thread or the pool's workers once warm. Measured with ThreadMXBean's per-thread allocation
  * counters over WINDOW steps, after a prefill and a warm-up. The model is random, of small real-GPT-2-like shape
- * (E=128, 4 heads, 2 layers, V=512) so that every pool path (streaming parts, attention chunks, LM head) runs on 2
- * threads.
+ * (E=128, 2 heads of 64 as in every GPT-2 size, 2 layers, V=512) so that every pool path (streaming parts, attention
+ * chunks, LM head) runs on 2 threads, and attention takes its register path for 64-float heads.
  *
  * Bounds. Scalar engine (-Dgpt2j.scalar=true, surefire's scalar-engine run): 0 bytes, exactly: nothing on the path
  * allocates, interpreted or compiled. It too gets more than one window, because a deoptimization (C2 code meeting a
@@ -45,7 +45,7 @@ class DecodeAllocationTest {
 
     @BeforeAll
     static void writeModel() {
-        RandomCheckpoint.write(dir, Gpt2Config.of(512, 128, 128, 2, 4), DType.F32, 7, null);
+        RandomCheckpoint.write(dir, Gpt2Config.of(512, 128, 128, 2, 2), DType.F32, 7, null);
         checkpoint = HfCheckpoint.load(dir);
         pool = new Parallel(2);
     }

@@ -1,0 +1,151 @@
+package io.gpt2j.bench;
+
+import io.gpt2j.core.io.DType;
+import io.gpt2j.core.io.Tensor;
+import io.gpt2j.core.kernels.Attention;
+import io.gpt2j.core.kernels.Parallel;
+import io.gpt2j.core.kernels.TypedMatMul;
+import io.gpt2j.core.load.HfCheckpoint;
+import io.gpt2j.core.load.LoadedCheckpoint;
+import io.gpt2j.core.model.Gpt2;
+import io.gpt2j.core.model.InferenceState;
+import io.gpt2j.core.model.WeightConversion;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Kernel and decode-step costs in CPU time rather than wall time, for A/B work on a shared machine (other processes
+ * stretch wall time; the CPU time a thread gets for a compute-bound call moves much less). One thread, best of
+ * several repetitions. Not part of any test. Run from the CLI jar:
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp cli/target/gpt2j.jar io.gpt2j.bench.CpuTimeProbe prefill-matmuls [T] [dtype]
+ * java ... CpuTimeProbe attention [positions] [copies]     (copies 1: cache-resident; 16: ~100 MB, DRAM-resident)
+ * java ... CpuTimeProbe decode MODEL_DIR [context] [steps]  (process CPU per step, batch 1 and 8, one thread)
+ * </pre>
+ */
+public final class CpuTimeProbe {
+    private CpuTimeProbe() {
+    }
+
+    private static final com.sun.management.ThreadMXBean MX =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    public static void main(String[] args) {
+        String what = args.length > 0 ? args[0] : "";
+        switch (what) {
+            case "prefill-matmuls" -> prefillMatmuls(arg(args, 1, 512), DType.valueOf(args.length > 2 ? args[2].toUpperCase() : "F32"));
+            case "attention" -> attention(arg(args, 1, 550), arg(args, 2, 1));
+            case "decode" -> decode(Path.of(args[1]), arg(args, 2, 512), arg(args, 3, 32));
+            default -> throw new IllegalArgumentException("usage: CpuTimeProbe prefill-matmuls|attention|decode ... (got '" + what + "')");
+        }
+    }
+
+    private static int arg(String[] a, int i, int def) {
+        return a.length > i ? Integer.parseInt(a[i]) : def;
+    }
+
+    /** gpt2-large's four block matmuls at T rows (the prefill kernel), one thread: ms and GFLOP/s per call. */
+    static void prefillMatmuls(int T, DType dt) {
+        int E = 1280;
+        int[][] shapes = {{E, 3 * E}, {E, E}, {E, 4 * E}, {4 * E, E}};
+        Arena arena = Arena.ofAuto();
+        SplittableRandom r = new SplittableRandom(1);
+        MemorySegment[] w = new MemorySegment[shapes.length];
+        for (int i = 0; i < shapes.length; i++) {
+            long n = (long) shapes[i][0] * shapes[i][1];
+            MemorySegment f = arena.allocate(4 * n, 64);
+            for (long k = 0; k < n; k++) f.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, k, (float) (r.nextGaussian() * 0.02));
+            w[i] = dt == DType.F32 ? f : WeightConversion.to(new Tensor("w", DType.F32, new long[] {shapes[i][0], shapes[i][1]}, f), dt, arena).data();
+        }
+        float[] x = new float[T * 4 * E], out = new float[T * 4 * E];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        long[] best = new long[shapes.length];
+        Arrays.fill(best, Long.MAX_VALUE);
+        try (Parallel pool = new Parallel(1)) {
+            TypedMatMul.Work work = new TypedMatMul.Work();
+            for (int rep = 0; rep < 6; rep++) {
+                for (int i = 0; i < shapes.length; i++) {
+                    long c0 = MX.getCurrentThreadCpuTime();
+                    TypedMatMul.conv1d(out, x, w[i], dt, null, T, shapes[i][0], shapes[i][1], pool, work);
+                    best[i] = Math.min(best[i], MX.getCurrentThreadCpuTime() - c0);
+                }
+            }
+        }
+        double total = 0, flops = 0;
+        for (int i = 0; i < shapes.length; i++) {
+            double f = 2.0 * T * shapes[i][0] * shapes[i][1];
+            total += best[i];
+            flops += f;
+            System.out.printf("%s T=%d %dx%d: %.1f ms, %.1f GFLOP/s%n", dt, T, shapes[i][0], shapes[i][1], best[i] / 1e6, f / best[i]);
+        }
+        System.out.printf("%s T=%d all four: %.1f ms, %.1f GFLOP/s per core%n", dt, T, total / 1e6, flops / total);
+    }
+
+    /** One decode step's attention of one gpt2 layer-row (12 heads of 64) over `positions` cached positions. */
+    static void attention(int positions, int copies) {
+        int NH = 12, HS = 64, E = NH * HS, cap = Math.max(1024, positions);
+        SplittableRandom r = new SplittableRandom(1);
+        float[][] k = new float[copies][E * cap], v = new float[copies][E * cap];
+        for (int i = 0; i < copies; i++) {
+            for (int j = 0; j < E * cap; j++) {
+                k[i][j] = (float) r.nextGaussian();
+                v[i][j] = (float) r.nextGaussian();
+            }
+        }
+        float[] q = new float[E], out = new float[E], scores = new float[cap];
+        for (int i = 0; i < E; i++) q[i] = (float) r.nextGaussian();
+        byte[] mask = new byte[cap];
+        Arrays.fill(mask, (byte) 1);
+        long best = Long.MAX_VALUE;
+        // the first ~100 repetitions run interpreted/C1 code (C2 compiles the vector kernels late): skip them
+        for (int rep = 0; rep < 400; rep++) {
+            long c0 = MX.getCurrentThreadCpuTime();
+            for (int i = 0; i < copies; i++) {
+                for (int h = 0; h < NH; h++) {
+                    Attention.attend(out, h * HS, q, h * HS, k[i], v[i], h * cap * HS, mask, positions, HS, 0.125f, scores, 0);
+                }
+            }
+            if (rep >= 300) best = Math.min(best, MX.getCurrentThreadCpuTime() - c0);
+        }
+        double per = best / (double) copies;
+        System.out.printf("attention, %d positions, %d copies: %.1f us per layer-row, %.1f ns per position and head, %.1f GB/s of cache%n",
+                positions, copies, per / 1e3, per / (positions * NH), 2.0 * 4 * E * positions / per);
+    }
+
+    /** Process CPU per decode step after a `context`-token prompt, batch 1 and batch 8, one thread (no spinning). */
+    static void decode(Path model, int context, int steps) {
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        try (LoadedCheckpoint ck = HfCheckpoint.load(model); Parallel pool = new Parallel(1)) {
+            Gpt2 g = new Gpt2(ck.config(), ck.weights(), pool);
+            int V = ck.config().vocabSize();
+            double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+            int[] batches = {1, 8};
+            for (int round = 0; round < 3; round++) {
+                for (int bi = 0; bi < 2; bi++) {
+                    int B = batches[bi];
+                    InferenceState st = g.newState(B, context + steps);
+                    int[][] prompt = new int[B][context];
+                    SplittableRandom r = new SplittableRandom(1);
+                    for (int[] row : prompt) for (int i = 0; i < context; i++) row[i] = r.nextInt(V);
+                    float[] logits = new float[B * V];
+                    g.forward(st, prompt, null, null, logits, null, false);
+                    int[][] next = new int[B][1];
+                    long c0 = os.getProcessCpuTime();
+                    for (int s = 0; s < steps; s++) {
+                        for (int b = 0; b < B; b++) next[b][0] = (31 * s + b) % V;
+                        g.forward(st, next, null, null, logits, null, false);
+                    }
+                    double ms = (os.getProcessCpuTime() - c0) / 1e6 / steps;
+                    if (round > 0) best[bi] = Math.min(best[bi], ms); // round 0 warms the JIT up
+                }
+            }
+            System.out.printf("context %d: batch 1 %.2f ms CPU per step, batch 8 %.2f ms; batch-8 throughput %.2fx batch 1%n",
+                    context, best[0], best[1], 8 * best[0] / best[1]);
+        }
+    }
+}
