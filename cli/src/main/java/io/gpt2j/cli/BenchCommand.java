@@ -34,17 +34,23 @@ final class BenchCommand implements Callable<Integer> {
     int warmup;
     @Option(names = "--rounds", defaultValue = "2", description = "timed rounds; the best of each phase is reported")
     int rounds;
-    @Option(names = "--roofline", negatable = true, defaultValue = "true",
-            description = "also measure memory read bandwidth and peak FMA rate (after the model runs) and print fractions")
-    boolean roofline;
+    // Declared by its negative name: picocli inverts a default-true negatable option, so "--roofline" would turn it off.
+    @Option(names = "--no-roofline", negatable = true,
+            description = "skip measuring memory read bandwidth and peak FMA rate (measured by default, after the model runs, "
+                    + "to print the achieved fractions); --roofline is accepted too")
+    boolean noRoofline;
     @Option(names = "--dtype", description = "convert the matmul weights to f32, f16, bf16 or q8_0 at load (default: as stored); "
             + "the checkpoint is then unmapped and the peak-RSS counter reset, so RSS is the converted model's")
     String dtype;
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
+        java.io.PrintWriter out = spec.commandLine().getOut();
         if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         int th = threads == null ? Parallel.defaultThreads() : threads;
         long t0 = System.nanoTime();
@@ -72,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
             m.put("dtype", String.valueOf(weights.h().get(0).cFcWeight().dtype()));
             m.put("load_seconds", loadS);
             m.putAll(r.toMap());
-            Roofline.Ceilings ceil = roofline ? Roofline.measure(pool, 512L << 20, 3) : null;
+            Roofline.Ceilings ceil = !noRoofline ? Roofline.measure(pool, 512L << 20, 3) : null;
             if (ceil != null) {
                 m.put("read_bandwidth_gb_per_s", ceil.readBytesPerSecond() / 1e9);
                 m.put("peak_gflops_per_s", ceil.flopsPerSecond() / 1e9);
@@ -80,27 +86,28 @@ final class BenchCommand implements Callable<Integer> {
                 m.put("prefill_peak_fraction", r.prefillFlopsPerSecond() / ceil.flopsPerSecond());
             }
             if (json) {
-                System.out.println(Json.write(m));
+                out.println(Json.write(m));
             } else {
-                System.out.printf("model            %s (%,d parameters, %.1f MB of weights, matmuls in %s)%n", model, config.parameterCount(), r.weightBytes() / 1e6, m.get("dtype"));
-                System.out.printf("threads          %d, batch %d%n", th, batch);
-                System.out.printf("load             %.2f s%n", loadS);
-                System.out.printf("prefill          %d tokens in %.3f s = %.1f tokens/s%n", batch * promptTokens, r.prefillSeconds(), r.prefillTokensPerSecond());
-                System.out.printf("decode           %d tokens in %.3f s = %.2f tokens/s%n", batch * newTokens, r.decodeSeconds(), r.decodeTokensPerSecond());
-                System.out.printf("peak RSS         %.1f MB%n", r.peakRssBytes() / 1e6);
-                System.out.printf("allocated        %,d bytes per decode step (all threads)%n", r.allocatedBytesPerDecodeStep());
-                System.out.printf("prefill compute  %.1f GFLOP/s%n", r.prefillFlopsPerSecond() / 1e9);
-                System.out.printf("decode traffic   %.1f GB/s of weights%n", r.decodeWeightBytesPerSecond() / 1e9);
+                out.printf("model            %s (%,d parameters, %.1f MB of weights, matmuls in %s)%n", model, config.parameterCount(), r.weightBytes() / 1e6, m.get("dtype"));
+                out.printf("threads          %d, batch %d%n", th, batch);
+                out.printf("load             %.2f s%n", loadS);
+                out.printf("prefill          %d tokens in %.3f s = %.1f tokens/s%n", batch * promptTokens, r.prefillSeconds(), r.prefillTokensPerSecond());
+                out.printf("decode           %d tokens in %.3f s = %.2f tokens/s%n", batch * newTokens, r.decodeSeconds(), r.decodeTokensPerSecond());
+                out.printf("peak RSS         %.1f MB%n", r.peakRssBytes() / 1e6);
+                out.printf("allocated        %,d bytes per decode step (all threads)%n", r.allocatedBytesPerDecodeStep());
+                out.printf("prefill compute  %.1f GFLOP/s%n", r.prefillFlopsPerSecond() / 1e9);
+                out.printf("decode traffic   %.1f GB/s of weights%n", r.decodeWeightBytesPerSecond() / 1e9);
                 if (ceil != null) {
-                    System.out.printf("machine          %.1f GB/s read bandwidth, %.1f GFLOP/s peak FMA (own microkernels, %d threads)%n",
+                    out.printf("machine          %.1f GB/s read bandwidth, %.1f GFLOP/s peak FMA (own microkernels, %d threads)%n",
                             ceil.readBytesPerSecond() / 1e9, ceil.flopsPerSecond() / 1e9, th);
-                    System.out.printf("roofline         decode %.0f%% of bandwidth, prefill %.0f%% of peak FMA%n",
+                    out.printf("roofline         decode %.0f%% of bandwidth, prefill %.0f%% of peak FMA%n",
                             100 * r.decodeWeightBytesPerSecond() / ceil.readBytesPerSecond(), 100 * r.prefillFlopsPerSecond() / ceil.flopsPerSecond());
                 }
             }
         } finally {
             if (!converted) ck.close();
         }
+        out.flush();
         return 0;
     }
 }

@@ -1,0 +1,42 @@
+package io.gpt2j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gpt2j.core.io.Json;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code bench --json} on the tiny golden checkpoint: the fields scripts/bench-table.sh reads, and the roofline switch. */
+class BenchCommandTest {
+    static final String TINY = Path.of(System.getProperty("gpt2j.testdata")).resolve("golden/checkpoints/tiny-gpt2").toString();
+
+    static Map<String, Object> bench(String... extra) {
+        StringWriter o = new StringWriter(), e = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(o, true)).setErr(new PrintWriter(e, true));
+        String[] base = {"bench", "--model", TINY, "--prompt-tokens", "8", "--new-tokens", "4", "--rounds", "1", "--warmup", "0",
+                "--threads", "2", "--json"};
+        String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra)).toArray(String[]::new);
+        assertEquals(0, cl.execute(args), e.toString());
+        return Json.parseObject(o.toString().strip());
+    }
+
+    @Test
+    void rooflineIsOnByDefaultAndTheFlagsMeanWhatTheySay() {
+        Map<String, Object> j = bench("--no-roofline");
+        assertFalse(j.containsKey("decode_bandwidth_fraction"), "--no-roofline skips it: " + j);
+        assertTrue(((Number) j.get("prefill_tokens_per_s")).doubleValue() > 0 && ((Number) j.get("decode_tokens_per_s")).doubleValue() > 0, j.toString());
+        assertTrue(((Number) j.get("peak_rss_bytes")).longValue() > 0, j.toString());
+        assertEquals(4, ((Number) j.get("new_tokens")).intValue());
+        // picocli inverts a default-true negatable option: --roofline once switched the measurement off
+        j = bench("--roofline");
+        assertTrue(((Number) j.get("decode_bandwidth_fraction")).doubleValue() > 0, "--roofline measures: " + j);
+        assertTrue(((Number) j.get("read_bandwidth_gb_per_s")).doubleValue() > 0 && ((Number) j.get("peak_gflops_per_s")).doubleValue() > 0);
+    }
+}
