@@ -113,19 +113,13 @@ public final class Attention {
 
     /** scores[so, so + n) := exp(score - max) in place (masked -inf become 0); returns their sum. */
     private static float softmaxUnnormalised(float[] scores, int so, int n) {
-        int nv = n - n % L, p = 0;
-        FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (; p < nv; p += L) m = m.max(FloatVector.fromArray(S, scores, so + p));
-        float max = m.reduceLanes(VectorOperators.MAX);
-        for (; p < n; p++) max = Math.max(max, scores[so + p]);
-        FloatVector mv = FloatVector.broadcast(S, max), sum = FloatVector.zero(S);
-        for (p = 0; p < nv; p += L) {
-            FloatVector e = FloatVector.fromArray(S, scores, so + p).sub(mv).lanewise(VectorOperators.EXP);
-            e.intoArray(scores, so + p);
-            sum = sum.add(e);
-        }
-        float s = sum.reduceLanes(VectorOperators.ADD);
-        for (; p < n; p++) {
+        // Scalar on purpose. Inlined into attend4's pool task, the vector max/exp loops were left un-intrinsified by C2
+        // at gpt2-large batch 8 (2.3 MB of vector boxes per decode step, found with a JFR allocation profile); this is
+        // O(n) next to attend4's O(n * HS) products, and Math.exp is an intrinsic.
+        float max = Float.NEGATIVE_INFINITY;
+        for (int p = 0; p < n; p++) max = Math.max(max, scores[so + p]);
+        float s = 0;
+        for (int p = 0; p < n; p++) {
             float e = (float) Math.exp(scores[so + p] - max);
             scores[so + p] = e;
             s += e;
