@@ -9,10 +9,10 @@ G="$ROOT/gpt2j"
 for m in gpt2 gpt2-large; do
   [ -f "$CK/$m-f32/model.safetensors" ] || "$G" random-checkpoint --config "$m" --dtype f32 --out "$CK/$m-f32" >&2
 done
-row() { # model dtype batch newTokens [promptTokens per sequence, default 512]
+row() { # model dtype batch newTokens [promptTokens per sequence, default 512] [warm-up rounds, default 1]
   local json
   json="$("$G" bench --model "$CK/$1-f32" --dtype "$2" --batch "$3" --prompt-tokens "${5:-512}" --new-tokens "$4" \
-    --threads "$TH" --rounds 2 --json 2>/dev/null)"
+    --threads "$TH" --rounds 2 --warmup "${6:-1}" --json 2>/dev/null)"
   python3 - "$1" "$2" "$3" "$json" <<'PY'
 import json, sys
 m, d, b, j = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
@@ -29,4 +29,4 @@ echo "|---|---|---|---|---|---|---|---|"
 for d in f32 f16 bf16 q8_0; do row gpt2 "$d" 1 128; done
 row gpt2 f32 8 64
 for d in f32 f16 bf16 q8_0; do row gpt2-large "$d" 1 32; done
-row gpt2-large f32 8 16 64
+row gpt2-large f32 8 16 64 3  # few steps per round: more warm-up so C2 has compiled the batched kernels
