@@ -237,11 +237,9 @@ final class OpenAiApi {
         int[] all = new int[prompt.length + gen.length];
         System.arraycopy(prompt, 0, all, 0, prompt.length);
         System.arraycopy(gen, 0, all, prompt.length, gen.length);
-        Ticket ticket = h.scheduler().open(System.nanoTime() + service.settings().requestTimeoutMs() * 1_000_000L);
-        io.gpt2j.generate.TokenLogprobs lp;
-        try (ticket) {
-            lp = h.scheduler().tokenLogprobs(ticket, all, top);
-        }
+        // under admission like generation: the slot limit (429), the deadline (408) and the client probe apply to
+        // scoring requests (echo + max_tokens 0, what lm-evaluation-harness sends) too
+        io.gpt2j.generate.TokenLogprobs lp = service.admitted(ticket -> h.scheduler().tokenLogprobs(ticket, all, top));
         int from = echo ? 0 : prompt.length;
         Gpt2Tokenizer tok = h.tokenizer();
         List<String> tokens = new ArrayList<>();

@@ -153,8 +153,15 @@ class OperationsTest {
             HttpResponse<String> r = TestServers.post(server, "/score", SCORE);
             assertEquals(429, r.statusCode(), r.body());
             assertEquals("1", r.headers().firstValue("Retry-After").orElse(null));
+            // prompt scoring (what lm-evaluation-harness sends) is admitted like generation, not run beside the limit
+            String scoring = "{\"prompt\": \"The cat sat\", \"echo\": true, \"max_tokens\": 0, \"logprobs\": 1}";
+            HttpResponse<String> lp = TestServers.post(server, "/v1/completions", scoring);
+            assertEquals(429, lp.statusCode(), lp.body());
             for (CompletableFuture<HttpResponse<String>> f : running) assertEquals(200, f.get().statusCode());
             assertEquals(200, TestServers.post(server, "/score", SCORE).statusCode());
+            lp = TestServers.post(server, "/v1/completions", scoring);
+            assertEquals(200, lp.statusCode(), lp.body());
+            assertEquals(3, TestServers.json(lp).get("choices").get(0).get("logprobs").get("token_logprobs").size(), lp.body());
         }
     }
 
