@@ -83,4 +83,50 @@ class EvaluateCommandTest {
         assertEquals(0.775, ((Number) m.get("rougeL_f1")).doubleValue(), 1e-12);
         assertEquals(2L, m.get("examples"));
     }
+
+    /**
+     * --model: each prediction is what `generate --json` gives for the prompt alone (greedy, same config), and each
+     * reference's perplexity given its prompt is exp(mean NLL) of the reference tokens, checked against the LM scorer
+     * that the sliding-window perplexity (golden-exact) uses; tolerance 1e-9 relative, as both sum the same doubles.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void generationWithAModelGeneratesAndScoresReferencePerplexity(@TempDir Path tmp) throws Exception {
+        Path data = tmp.resolve("p.jsonl");
+        Files.writeString(data, "{\"q\": \"The lighthouse keeper\", \"a\": \" lit the lamp\"}\n"
+                + "{\"q\": \"Once upon a time,\", \"a\": [\" there was a king\", \" a dragon\"]}\n");
+        Run r = run("evaluate", "generation", "--model", MODEL, "--data", data.toString(), "--prompt-key", "q",
+                "--reference-key", "a", "--generation-config", "{\"max_new_tokens\": 6}", "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> m = Json.parseObject(r.out().strip());
+        java.util.List<Object> rows = (java.util.List<Object>) m.get("rows");
+        assertEquals(2, rows.size());
+        Run g = run("generate", "--model", MODEL, "--max-new-tokens", "6", "--json", "Once upon a time,");
+        assertEquals(0, g.code(), g.err());
+        Map<String, Object> alone = Json.parseObject(g.out().strip());
+        Map<String, Object> row1 = (Map<String, Object>) rows.get(1);
+        assertEquals(alone.get("generated_text"), row1.get("prediction"));
+        assertEquals(" there was a king", row1.get("reference"));
+
+        io.gpt2j.core.tokenizer.Gpt2Tokenizer tok = io.gpt2j.core.tokenizer.Gpt2Tokenizer.fromDirectory(Path.of(MODEL));
+        try (io.gpt2j.core.load.LoadedCheckpoint ck = io.gpt2j.core.load.HfCheckpoint.load(Path.of(MODEL));
+             io.gpt2j.core.kernels.Parallel pool = new io.gpt2j.core.kernels.Parallel(2)) {
+            io.gpt2j.eval.Scorer sc = new io.gpt2j.eval.Scorer(new io.gpt2j.core.model.Gpt2(ck.config(), ck.weights(), pool));
+            int[] p = tok.encode("Once upon a time,"), ref = tok.encode(" there was a king");
+            int[] all = java.util.stream.IntStream.concat(java.util.Arrays.stream(p), java.util.Arrays.stream(ref)).toArray();
+            double[] nll = sc.nlls(new int[][] {all}, new int[] {p.length})[0];
+            assertEquals(ref.length, nll.length);
+            double want = Math.exp(java.util.Arrays.stream(nll).sum() / ref.length);
+            double got = ((Number) row1.get("reference_perplexity")).doubleValue();
+            assertEquals(want, got, 1e-9 * want);
+            double mean = (((Number) ((Map<String, Object>) rows.get(0)).get("reference_perplexity")).doubleValue() + got) / 2;
+            assertEquals(mean, ((Number) m.get("reference_perplexity_mean")).doubleValue(), 1e-9 * mean);
+        }
+        assertTrue(m.containsKey("bleu4") || m.containsKey("bleu_4") || m.keySet().stream().anyMatch(k -> k.startsWith("bleu")), m.toString());
+
+        Files.writeString(data, "{\"q\": \"hi\"}\n");
+        Run bad = run("evaluate", "generation", "--model", MODEL, "--data", data.toString(), "--prompt-key", "q", "--reference-key", "a");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains(":1: \"a\" must be a string or a non-empty list"), bad.err());
+    }
 }

@@ -75,9 +75,9 @@ public final class Attention {
 
     /**
      * {@link #attend} for HS = 4 vectors (64 floats with AVX-512: every GPT-2 size), the vector engine's decode and
-     * prefill path: the query in four registers and two FMA chains per key, the softmax vectorised (one lane-wise exp
-     * instead of a scalar Math.exp per position), and the weighted value sum in registers instead of a load/store
-     * of the output per position. gpt2 layer-row at 550 cache-resident positions, one thread: 113-137 -> 53-56 us.
+     * prefill path: the query in four registers and two FMA chains per key, a scalar softmax (see
+     * softmaxUnnormalised), and the weighted value sum in registers instead of a load/store of the output per
+     * position. gpt2 layer-row at 550 cache-resident positions, one thread: 113-137 -> 53-56 us.
      * Callers that run it on the pool give it a task of its own (see LayerTasks): compiled together with the
      * generic path into one method it is too big for C2 to keep every Vector API call intrinsic.
      */
