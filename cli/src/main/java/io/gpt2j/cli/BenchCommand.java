@@ -54,13 +54,13 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         int th = threads == null ? Parallel.defaultThreads() : threads;
         long t0 = System.nanoTime();
-        LoadedCheckpoint ck = HfCheckpoint.load(model);
+        DType dt = dtype == null ? null : DType.fromName(dtype.toUpperCase(java.util.Locale.ROOT));
+        if (dtype != null && dt == null) throw new IllegalArgumentException("--dtype must be f32, f16, bf16 or q8_0, got '" + dtype + "'");
+        LoadedCheckpoint ck = HfCheckpoint.load(model); // after validating: nothing is left mapped on a bad flag
         Gpt2Weights weights = ck.weights();
         io.gpt2j.core.model.Gpt2Config config = ck.config();
         boolean converted = dtype != null;
         if (converted) {
-            DType dt = DType.fromName(dtype.toUpperCase(java.util.Locale.ROOT));
-            if (dt == null) throw new IllegalArgumentException("--dtype must be f32, f16, bf16 or q8_0, got '" + dtype + "'");
             try {
                 weights = WeightConversion.convert(weights, dt);
             } finally {

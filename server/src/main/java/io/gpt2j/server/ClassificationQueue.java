@@ -194,6 +194,12 @@ final class ClassificationQueue implements Ticket.Owner, AutoCloseable {
         } catch (RuntimeException | Error e) { // e.g. OutOfMemoryError: fail these requests, keep the queue alive
             RuntimeException r = e instanceof RuntimeException re ? re : new IllegalStateException("classification failed: " + e, e);
             endPass();
+            lock.lock();
+            try { // a failed request's texts still waiting must not run in later passes
+                for (Job j : new java.util.LinkedHashSet<>(owner)) if (jobs.remove(j)) waitingTexts -= j.order.length - j.next;
+            } finally {
+                lock.unlock();
+            }
             for (Job j : owner) j.fail(r);
             return;
         }

@@ -11,8 +11,8 @@ import java.util.Random;
 
 /**
  * GPT-2 in training mode, fp32: one flat parameter buffer and a gradient buffer of the same layout, a forward that
- * saves its activations and a backward that mirrors it and accumulates into the gradients. Dropout is not
- * implemented (transformers with all dropouts 0). Owns its buffers; not thread-safe (one per training run).
+ * saves its activations and a backward that mirrors it and accumulates into the gradients (dropout in training
+ * mode, seeded). Owns its buffers; not thread-safe (one per training run).
  * With LoRA ({@link LoraConfig}) the GPT-2 weights are frozen: the gradient buffer covers only the trainable tail of
  * the layout (the head, then every lora_A / lora_B), starting at {@link #trainableFrom()}.
  */

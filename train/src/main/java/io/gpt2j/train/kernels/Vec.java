@@ -13,7 +13,7 @@ public final class Vec {
 
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** The engine-wide debugging switch (DESIGN.md): every training kernel runs scalar when set. */
-    public static final boolean SCALAR = Boolean.getBoolean("gpt2j.scalar");
+    public static final boolean SCALAR = io.gpt2j.core.kernels.Kernels.SCALAR;
 
     /** sum_i a[aOff+i] * b[bOff+i], i in [0,n). */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
