@@ -184,8 +184,10 @@ public final class Trainer {
         }
         float[] g = model.grads();
         if (group > 1) {
-            float s = 1f / group;
-            for (int i = 0; i < g.length; i++) g[i] *= s;
+            float s = 1f / group; // element-wise, so splitting it over the pool changes no bit
+            model.pool().forRange(g.length, 1 << 16, (from, to) -> {
+                for (int i = from; i < to; i++) g[i] *= s;
+            });
         }
         stepNorm = AdamW.clipGradNorm(model.pool(), g, opt.maxGradNorm() > 0 ? opt.maxGradNorm() : Double.POSITIVE_INFINITY);
         if (!Float.isFinite(stepNorm)) throw diverged("gradient norm is " + stepNorm, step, epoch);
