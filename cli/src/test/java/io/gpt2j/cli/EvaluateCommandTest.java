@@ -87,7 +87,8 @@ class EvaluateCommandTest {
     /**
      * --model: each prediction is what `generate --json` gives for the prompt alone (greedy, same config), and each
      * reference's perplexity given its prompt is exp(mean NLL) of the reference tokens, checked against the LM scorer
-     * that the sliding-window perplexity (golden-exact) uses; tolerance 1e-9 relative, as both sum the same doubles.
+     * that the sliding-window perplexity (golden-exact) uses; tolerance 1e-5 relative: the two forward passes may run
+     * the fp32 kernels interpreted or C2-compiled, whose vector reductions round differently (observed 2e-7).
      */
     @Test
     @SuppressWarnings("unchecked")
@@ -118,9 +119,9 @@ class EvaluateCommandTest {
             assertEquals(ref.length, nll.length);
             double want = Math.exp(java.util.Arrays.stream(nll).sum() / ref.length);
             double got = ((Number) row1.get("reference_perplexity")).doubleValue();
-            assertEquals(want, got, 1e-9 * want);
+            assertEquals(want, got, 1e-5 * want);
             double mean = (((Number) ((Map<String, Object>) rows.get(0)).get("reference_perplexity")).doubleValue() + got) / 2;
-            assertEquals(mean, ((Number) m.get("reference_perplexity_mean")).doubleValue(), 1e-9 * mean);
+            assertEquals(mean, ((Number) m.get("reference_perplexity_mean")).doubleValue(), 1e-12 * mean);
         }
         assertTrue(m.containsKey("bleu4") || m.containsKey("bleu_4") || m.keySet().stream().anyMatch(k -> k.startsWith("bleu")), m.toString());
 
