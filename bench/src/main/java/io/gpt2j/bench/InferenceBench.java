@@ -12,14 +12,17 @@ import java.util.SplittableRandom;
 /**
  * End-to-end prefill/decode timing of a loaded model: a prompt of random token ids is prefilled in one pass,
  * then tokens are decoded one at a time through the KV cache (the argmax is fed back, so the work is real).
- * Reports tokens/s and peak resident memory. Never part of the test suite's timing.
+ * Decode is timed either right after the timed prompt or, with {@code decodeAfter > 0}, from a fresh cache holding
+ * only the first {@code decodeAfter} prompt tokens: {@code decodeAfter = 1} is llama.cpp's {@code llama-bench}
+ * "tg" test, which generates from an empty cache, so the attention reads a short KV cache. Reports tokens/s and
+ * peak resident memory. Never part of the test suite's timing.
  */
 public final class InferenceBench {
     private InferenceBench() {
     }
 
     /** What one run measured. */
-    public record Result(int promptTokens, int newTokens, int batch, int threads, double prefillSeconds,
+    public record Result(int promptTokens, int decodeAfter, int newTokens, int batch, int threads, double prefillSeconds,
                          double decodeSeconds, long peakRssBytes, long weightBytes, long allocatedBytesPerDecodeStep,
                          double prefillFlops, long decodeBytesPerStep) {
         /** FLOP/s of the prefill (matmuls and attention; LM head for the last position only, as run). */
@@ -43,6 +46,7 @@ public final class InferenceBench {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("prompt_tokens", promptTokens);
+            m.put("decode_after_tokens", decodeAfter);
             m.put("new_tokens", newTokens);
             m.put("batch", batch);
             m.put("threads", threads);
@@ -64,16 +68,30 @@ public final class InferenceBench {
      * prefill and the best decode time (the least disturbed measurement of each), and the least allocation per step.
      */
     public static Result run(Gpt2 model, int promptTokens, int newTokens, int batch, int warmups, int rounds, long seed) {
+        return run(model, promptTokens, 0, newTokens, batch, warmups, rounds, seed);
+    }
+
+    /**
+     * As {@link #run(Gpt2, int, int, int, int, int, long)}; with {@code decodeAfter} in [1, promptTokens] the decode
+     * is timed from a cache reset and refilled (untimed) with the prompt's first {@code decodeAfter} tokens.
+     */
+    public static Result run(Gpt2 model, int promptTokens, int decodeAfter, int newTokens, int batch, int warmups, int rounds, long seed) {
         int ctx = model.config().nPositions();
-        if (promptTokens < 1 || newTokens < 0 || promptTokens + newTokens > ctx) {
-            throw new IllegalArgumentException("prompt-tokens + new-tokens must be in [1, n_positions=" + ctx + "], got "
-                    + promptTokens + " + " + newTokens);
+        if (decodeAfter < 0 || decodeAfter > promptTokens) {
+            throw new IllegalArgumentException("decode-after must be in [1, prompt-tokens=" + promptTokens + "] (0: after the timed prompt), got " + decodeAfter);
+        }
+        int decodeFrom = decodeAfter > 0 ? decodeAfter : promptTokens;
+        if (promptTokens < 1 || newTokens < 0 || promptTokens > ctx || decodeFrom + newTokens > ctx) {
+            throw new IllegalArgumentException((decodeAfter > 0 ? "decode-after" : "prompt-tokens") + " + new-tokens must be in [1, n_positions="
+                    + ctx + "], got " + decodeFrom + " + " + newTokens);
         }
         int V = model.config().vocabSize();
         SplittableRandom rnd = new SplittableRandom(seed);
         int[][] prompt = new int[batch][promptTokens];
         for (int[] row : prompt) for (int i = 0; i < promptTokens; i++) row[i] = rnd.nextInt(V);
-        InferenceState st = model.newState(batch, promptTokens + newTokens);
+        int[][] head = new int[batch][];
+        for (int b = 0; b < batch; b++) head[b] = java.util.Arrays.copyOf(prompt[b], Math.max(1, decodeAfter));
+        InferenceState st = model.newState(batch, Math.max(promptTokens, decodeFrom + newTokens));
         float[] logits = new float[batch * V];
         int[][] next = new int[batch][1];
         double bestPrefill = Double.MAX_VALUE, bestDecode = Double.MAX_VALUE;
@@ -82,6 +100,11 @@ public final class InferenceBench {
             st.reset();
             long t0 = System.nanoTime();
             model.forward(st, prompt, null, null, logits, null, false);
+            long prefillNanos = System.nanoTime() - t0;
+            if (decodeAfter > 0) { // untimed: the decode starts from a cache of decodeAfter tokens
+                st.reset();
+                model.forward(st, head, null, null, logits, null, false);
+            }
             long t1 = System.nanoTime();
             long a1 = totalAllocated();
             for (int s = 0; s < newTokens; s++) {
@@ -97,11 +120,11 @@ public final class InferenceBench {
                     long perStep = (a2 - a1) / newTokens;
                     allocPerStep = allocPerStep < 0 ? perStep : Math.min(allocPerStep, perStep);
                 }
-                bestPrefill = Math.min(bestPrefill, (t1 - t0) / 1e9);
+                bestPrefill = Math.min(bestPrefill, prefillNanos / 1e9);
                 bestDecode = Math.min(bestDecode, (t2 - t1) / 1e9);
             }
         }
-        return new Result(promptTokens, newTokens, batch, model.pool().threads(), bestPrefill,
+        return new Result(promptTokens, decodeAfter, newTokens, batch, model.pool().threads(), bestPrefill,
                 newTokens == 0 ? Double.NaN : bestDecode, peakRss(), weightBytes(model), allocPerStep,
                 batch * prefillFlops(model, promptTokens), weightBytes(model) - model.weights().wpe().data().byteSize());
     }

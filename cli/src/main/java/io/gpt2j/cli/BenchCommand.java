@@ -26,6 +26,10 @@ final class BenchCommand implements Callable<Integer> {
     int promptTokens;
     @Option(names = "--new-tokens", defaultValue = "128", description = "tokens decoded one at a time after the prompt")
     int newTokens;
+    @Option(names = "--decode-after", defaultValue = "0", description = "time the decode from a fresh cache holding only the "
+            + "prompt's first N tokens (1 = llama.cpp llama-bench's tg test, which generates from an empty cache); "
+            + "0 = right after the timed prompt")
+    int decodeAfter;
     @Option(names = "--batch", defaultValue = "1", description = "sequences decoding together")
     int batch;
     @Option(names = "--threads", description = "worker threads (default: all available processors)")
@@ -52,6 +56,9 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         java.io.PrintWriter out = spec.commandLine().getOut();
         if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+        if (decodeAfter < 0 || decodeAfter > promptTokens) {
+            throw new IllegalArgumentException("--decode-after must be in [0, --prompt-tokens=" + promptTokens + "], got " + decodeAfter);
+        }
         int th = threads == null ? Parallel.defaultThreads() : threads;
         long t0 = System.nanoTime();
         DType dt = dtype == null ? null : DType.fromName(dtype.toUpperCase(java.util.Locale.ROOT));
@@ -71,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
         try (Parallel pool = new Parallel(th)) {
             Gpt2 gpt = new Gpt2(config, weights, pool);
             double loadS = (System.nanoTime() - t0) / 1e9;
-            InferenceBench.Result r = InferenceBench.run(gpt, promptTokens, newTokens, batch, warmup, rounds, 1234);
+            InferenceBench.Result r = InferenceBench.run(gpt, promptTokens, decodeAfter, newTokens, batch, warmup, rounds, 1234);
             Map<String, Object> m = new java.util.LinkedHashMap<>();
             m.put("model", model.toString());
             m.put("parameters", config.parameterCount());
@@ -92,7 +99,8 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf("threads          %d, batch %d%n", th, batch);
                 out.printf("load             %.2f s%n", loadS);
                 out.printf("prefill          %d tokens in %.3f s = %.1f tokens/s%n", batch * promptTokens, r.prefillSeconds(), r.prefillTokensPerSecond());
-                out.printf("decode           %d tokens in %.3f s = %.2f tokens/s%n", batch * newTokens, r.decodeSeconds(), r.decodeTokensPerSecond());
+                out.printf("decode           %d tokens in %.3f s = %.2f tokens/s (after %d tokens of context)%n", batch * newTokens,
+                        r.decodeSeconds(), r.decodeTokensPerSecond(), decodeAfter > 0 ? decodeAfter : promptTokens);
                 out.printf("peak RSS         %.1f MB%n", r.peakRssBytes() / 1e6);
                 out.printf("allocated        %,d bytes per decode step (all threads)%n", r.allocatedBytesPerDecodeStep());
                 out.printf("prefill compute  %.1f GFLOP/s%n", r.prefillFlopsPerSecond() / 1e9);
