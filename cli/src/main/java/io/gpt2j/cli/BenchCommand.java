@@ -43,8 +43,9 @@ final class BenchCommand implements Callable<Integer> {
             description = "skip measuring memory read bandwidth and peak FMA rate (measured by default, after the model runs, "
                     + "to print the achieved fractions); --roofline is accepted too")
     boolean noRoofline;
-    @Option(names = "--dtype", description = "convert the matmul weights to f32, f16, bf16 or q8_0 at load (default: as stored); "
-            + "the checkpoint is then unmapped and the peak-RSS counter reset, so RSS is the converted model's")
+    @Option(names = "--dtype", description = "convert the matmul weights to f32, f16, bf16 or q8_0 at load (default: as stored; "
+            + "nothing is converted when they are stored so already); the checkpoint is then unmapped and the peak-RSS counter reset, "
+            + "so RSS is the converted model's")
     String dtype;
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
@@ -66,10 +67,13 @@ final class BenchCommand implements Callable<Integer> {
         LoadedCheckpoint ck = HfCheckpoint.load(model); // after validating: nothing is left mapped on a bad flag
         Gpt2Weights weights = ck.weights();
         io.gpt2j.core.model.Gpt2Config config = ck.config();
-        boolean converted = dtype != null;
+        // a checkpoint already stored in the asked dtype is used as mapped: converting would only copy it
+        boolean converted = dt != null && !WeightConversion.storedAs(weights, dt);
         if (converted) {
             try {
-                weights = WeightConversion.convert(weights, dt);
+                try (Parallel conversionPool = new Parallel(th)) {
+                    weights = WeightConversion.convert(weights, dt, conversionPool);
+                }
             } finally {
                 ck.close();
             }
@@ -83,6 +87,7 @@ final class BenchCommand implements Callable<Integer> {
             m.put("model", model.toString());
             m.put("parameters", config.parameterCount());
             m.put("dtype", String.valueOf(weights.h().get(0).cFcWeight().dtype()));
+            m.put("converted_at_load", converted);
             m.put("load_seconds", loadS);
             m.putAll(r.toMap());
             Roofline.Ceilings ceil = !noRoofline ? Roofline.measure(pool, 512L << 20, 3) : null;

@@ -11,6 +11,7 @@ final class Commands {
         cl.addSubcommand(new TokenizeCommand());
         cl.addSubcommand(new BenchTokenizerCommand());
         cl.addSubcommand(new RandomCheckpointCommand());
+        cl.addSubcommand(new QuantizeCommand());
         cl.addSubcommand(new BenchCommand());
         cl.addSubcommand(new JmhCommand());
         cl.addSubcommand("generate", GenerateCommand.commandLine());

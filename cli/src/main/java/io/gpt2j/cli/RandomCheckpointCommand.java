@@ -34,7 +34,7 @@ public final class RandomCheckpointCommand implements Callable<Integer> {
     @Option(names = "--n-positions", description = "context length") Integer nPositions;
     @Option(names = "--vocab-size", description = "vocabulary size") Integer vocabSize;
 
-    @Option(names = "--dtype", description = "f32, f16 or bf16 (default f32)")
+    @Option(names = "--dtype", description = "f32, f16, bf16 or q8_0 (default f32; q8_0: matmul weights quantized, the rest F32, gpt2j-only)")
     String dtype = "f32";
 
     @Option(names = "--out", required = true, description = "output directory")
@@ -59,7 +59,8 @@ public final class RandomCheckpointCommand implements Callable<Integer> {
             case "f32", "float32", "fp32" -> DType.F32;
             case "f16", "float16", "fp16" -> DType.F16;
             case "bf16", "bfloat16" -> DType.BF16;
-            default -> throw new IllegalArgumentException("--dtype must be f32, f16 or bf16, got '" + dtype + "'");
+            case "q8_0", "q8" -> DType.Q8_0;
+            default -> throw new IllegalArgumentException("--dtype must be f32, f16, bf16 or q8_0, got '" + dtype + "'");
         };
         if (!force && Files.exists(out.resolve(HfCheckpoint.SINGLE))) {
             throw new IllegalArgumentException(out + " already holds a checkpoint; pass --force to overwrite it");

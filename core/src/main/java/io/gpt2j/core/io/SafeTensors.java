@@ -26,6 +26,16 @@ import java.util.Map;
 public final class SafeTensors implements AutoCloseable {
     /** Header length above which a file is rejected (the reference implementation's limit is 100 MB). */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
+    /** {@code __metadata__} key that names the writer's file format version ({@link #FORMAT_VERSION}). */
+    public static final String FORMAT_KEY = "gpt2j.format";
+    public static final String FORMAT_VERSION = "1";
+    /**
+     * {@code __metadata__} key naming how Q8_0 blocks run through a tensor; a file holding a Q8_0 tensor must carry
+     * it with the value {@link #Q8_0_LAYOUT}, so that a file written under another layout is never misread.
+     */
+    public static final String Q8_0_LAYOUT_KEY = "gpt2j.q8_0_layout";
+    /** Today's layout: blocks of 32 follow the tensor's flat element order, i.e. along the last (contiguous) axis. */
+    public static final String Q8_0_LAYOUT = "conv1d-blocks-along-last-axis";
 
     private final Path path;
     private final Arena arena;
@@ -123,6 +133,7 @@ public final class SafeTensors implements AutoCloseable {
             }
         }
         checkOverlaps(file, entries);
+        checkQ8Layout(file, entries, metadata);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry en : entries) {
             MemorySegment slice = all.asSlice(dataStart + en.begin, en.end - en.begin);
@@ -207,6 +218,20 @@ public final class SafeTensors implements AutoCloseable {
                 throw fail(file, cur.name, "data_offsets [" + cur.begin + ", " + cur.end + "] overlap tensor '" + prev.name
                         + "' [" + prev.begin + ", " + prev.end + "]");
             }
+        }
+    }
+
+    private static void checkQ8Layout(Path file, List<Entry> entries, Map<String, String> metadata) {
+        Entry q8 = entries.stream().filter(e -> e.dtype == DType.Q8_0).findFirst().orElse(null);
+        if (q8 == null) return;
+        String layout = metadata.get(Q8_0_LAYOUT_KEY);
+        if (layout == null) {
+            throw fail(file, q8.name, "is Q8_0 but __metadata__ has no '" + Q8_0_LAYOUT_KEY + "' saying how its blocks are laid out "
+                    + "(gpt2j quantize writes '" + Q8_0_LAYOUT + "'; re-create the file with it)");
+        }
+        if (!layout.equals(Q8_0_LAYOUT)) {
+            throw fail(file, q8.name, "is Q8_0 in layout '" + layout + "' (__metadata__ '" + Q8_0_LAYOUT_KEY
+                    + "'), which this gpt2j cannot read; it reads '" + Q8_0_LAYOUT + "'");
         }
     }
 

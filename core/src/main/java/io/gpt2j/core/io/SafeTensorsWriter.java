@@ -1,6 +1,7 @@
 package io.gpt2j.core.io;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -29,11 +30,17 @@ public final class SafeTensorsWriter {
         void fill(long offset, float[] buf, int n);
     }
 
+    /** Produces a tensor's encoded bytes when the writer reaches it, in {@code arena} (shared), closed right after. */
+    @FunctionalInterface
+    public interface RawSource {
+        MemorySegment bytes(Arena arena);
+    }
+
     private static final int CHUNK = 1 << 18; // elements per conversion chunk (1 MiB of F32)
     private static final ValueLayout.OfFloat F32_LE = Tensor.F32_LE;
     private static final ValueLayout.OfShort I16_LE = Tensor.I16_LE;
 
-    private record Item(String name, DType dtype, long[] shape, long numel, FloatSource floats, MemorySegment raw) {
+    private record Item(String name, DType dtype, long[] shape, long numel, FloatSource floats, MemorySegment raw, RawSource lazy) {
         long bytes() {
             return raw != null ? raw.byteSize() : dtype.byteSize(numel);
         }
@@ -71,7 +78,7 @@ public final class SafeTensorsWriter {
         if (dtype != DType.F32 && dtype != DType.F16 && dtype != DType.BF16) {
             throw new IllegalArgumentException("tensor '" + name + "': float data can be written as F32, F16 or BF16, not " + dtype);
         }
-        return add(new Item(name, dtype, shape.clone(), numel(shape), source, null));
+        return add(new Item(name, dtype, shape.clone(), numel(shape), source, null, null));
     }
 
     /** Bytes already encoded in {@code dtype}'s little-endian layout, copied as they are (any dtype). */
@@ -81,7 +88,21 @@ public final class SafeTensorsWriter {
             throw new IllegalArgumentException("tensor '" + name + "': " + bytes.byteSize() + " bytes but shape "
                     + java.util.Arrays.toString(shape) + " of " + dtype + " needs " + dtype.byteSize(n));
         }
-        return add(new Item(name, dtype, shape.clone(), n, null, bytes));
+        return add(new Item(name, dtype, shape.clone(), n, null, bytes, null));
+    }
+
+    /**
+     * A tensor in {@code dtype} (any, Q8_0 included) whose bytes {@code source} produces only when the writer gets to
+     * it (e.g. converted on the fly), so that at most one such tensor is in memory at a time.
+     */
+    public SafeTensorsWriter addLazy(String name, DType dtype, long[] shape, RawSource source) {
+        long n = numel(shape);
+        try {
+            dtype.byteSize(n);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("tensor '" + name + "': shape " + java.util.Arrays.toString(shape) + ": " + e.getMessage(), e);
+        }
+        return add(new Item(name, dtype, shape.clone(), n, null, null, source));
     }
 
     /** Copies {@code t} under its own name and dtype. */
@@ -175,12 +196,16 @@ public final class SafeTensorsWriter {
     private static void writeItem(FileChannel ch, Item it, ByteBuffer buf, float[] floats) throws IOException {
         MemorySegment seg = MemorySegment.ofBuffer(buf.clear());
         if (it.raw != null) {
-            long size = it.raw.byteSize();
-            for (long off = 0; off < size; off += buf.capacity()) {
-                int k = (int) Math.min(buf.capacity(), size - off);
-                MemorySegment.copy(it.raw, off, seg, 0, k);
-                buf.clear().limit(k);
-                writeFully(ch, buf);
+            writeRaw(ch, it.raw, buf, seg);
+            return;
+        }
+        if (it.lazy != null) {
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment bytes = it.lazy.bytes(arena);
+                if (bytes.byteSize() != it.bytes()) {
+                    throw new IllegalStateException("tensor '" + it.name + "': produced " + bytes.byteSize() + " bytes, the header says " + it.bytes());
+                }
+                writeRaw(ch, bytes, buf, seg);
             }
             return;
         }
@@ -189,6 +214,16 @@ public final class SafeTensorsWriter {
             it.floats.fill(off, floats, k);
             int bytes = encode(it.dtype, floats, k, seg);
             buf.clear().limit(bytes);
+            writeFully(ch, buf);
+        }
+    }
+
+    private static void writeRaw(FileChannel ch, MemorySegment raw, ByteBuffer buf, MemorySegment seg) throws IOException {
+        long size = raw.byteSize();
+        for (long off = 0; off < size; off += buf.capacity()) {
+            int k = (int) Math.min(buf.capacity(), size - off);
+            MemorySegment.copy(raw, off, seg, 0, k);
+            buf.clear().limit(k);
             writeFully(ch, buf);
         }
     }

@@ -27,7 +27,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         return Arrays.toString(shape);
     }
 
-    /** Element i as float, converting F16/BF16/F64/integers. */
+    /** Element i as float, converting F16/BF16/F64/integers, and Q8_0 (its block's fp16 scale times the int8). */
     public float getFloat(long i) {
         return switch (dtype) {
             case F32 -> data.get(F32_LE, i * 4);
@@ -35,6 +35,10 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
             case BF16 -> Float.intBitsToFloat((data.get(I16_LE, i * 2) & 0xffff) << 16);
             case F64 -> (float) Double.longBitsToDouble(data.get(I64_LE, i * 8));
             case I64 -> data.get(I64_LE, i * 8);
+            case Q8_0 -> {
+                long block = i / 32 * 34;
+                yield Float.float16ToFloat(data.get(I16_LE, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + i % 32);
+            }
             default -> throw new UnsupportedOperationException("getFloat on " + dtype + " tensor " + name);
         };
     }

@@ -114,12 +114,16 @@ public final class Dequant {
 
     /**
      * Quantizes n F32 values (n a multiple of 32) to Q8_0 as llama.cpp does: d = max|x| / 127 stored as fp16,
-     * q = round(x / d). Any stored dtype can be the source.
+     * q = round(x / d). Any stored dtype can be the source. The scalar reference for {@link #quantizeQ8Blocks}.
      */
     public static void quantizeQ8(MemorySegment dst, MemorySegment src, DType srcType, long n) {
         if (n % QK != 0) throw new IllegalArgumentException("Q8_0 needs a multiple of 32 elements, got " + n);
+        quantizeQ8Scalar(dst, src, srcType, 0, n / QK);
+    }
+
+    static void quantizeQ8Scalar(MemorySegment dst, MemorySegment src, DType srcType, long fromBlock, long toBlock) {
         float[] x = new float[QK];
-        for (long blk = 0; blk < n / QK; blk++) {
+        for (long blk = fromBlock; blk < toBlock; blk++) {
             float amax = 0f;
             for (int u = 0; u < QK; u++) {
                 x[u] = scalarAt(src, srcType, blk * QK + u);
@@ -130,6 +134,59 @@ public final class Dequant {
             long b = blk * QBYTES;
             dst.set(I16, b, Float.floatToFloat16(dq));
             for (int u = 0; u < QK; u++) dst.set(ValueLayout.JAVA_BYTE, b + 2 + u, (byte) roundHalfAway(x[u] * id));
+        }
+    }
+
+    /** Blocks {@link #quantizeQ8Blocks} widens at a time; its {@code scratch} holds this many blocks of F32. */
+    public static final int QUANT_SCRATCH_BLOCKS = 256;
+
+    /**
+     * Blocks [fromBlock, toBlock) of {@link #quantizeQ8}, vectorised, with byte-identical output: the same float
+     * operations per value (max of |x|, x * (1/d), round half away from zero as truncation of |v| + 0.5f), and the
+     * scalar code for the rare block whose 1/d overflows or holds a NaN. F16/BF16 sources are widened exactly into
+     * {@code scratch} (native, {@link #QUANT_SCRATCH_BLOCKS} * 128 bytes) first. Ranges may run on different threads.
+     */
+    public static void quantizeQ8Blocks(MemorySegment dst, MemorySegment src, DType srcType, long fromBlock, long toBlock,
+                                        MemorySegment scratch) {
+        boolean vec = L <= QK && QK % L == 0 && L >= 8;
+        if (Kernels.SCALAR || !vec || (srcType != DType.F32 && srcType != DType.F16 && srcType != DType.BF16)) {
+            quantizeQ8Scalar(dst, src, srcType, fromBlock, toBlock);
+            return;
+        }
+        for (long b0 = fromBlock; b0 < toBlock; b0 += QUANT_SCRATCH_BLOCKS) {
+            int nb = (int) Math.min(QUANT_SCRATCH_BLOCKS, toBlock - b0);
+            MemorySegment x = scratch;
+            long base = 0;
+            switch (srcType) {
+                case F32 -> {
+                    x = src;
+                    base = 4 * b0 * QK;
+                }
+                case BF16 -> bf16(scratch, 0, src, b0 * QK, nb * QK); // a shift: exact for every input
+                default -> { // F16: the JDK conversion handles inf/NaN, which the vector widening does not
+                    for (int k = 0; k < nb * QK; k++) scratch.setAtIndex(F32, k, Float.float16ToFloat(src.get(I16, 2 * (b0 * QK + k))));
+                }
+            }
+            for (int k = 0; k < nb; k++) quantizeBlock(dst, (b0 + k) * QBYTES, x, base + 4L * k * QK, src, srcType, b0 + k);
+        }
+    }
+
+    private static void quantizeBlock(MemorySegment dst, long b, MemorySegment x, long at, MemorySegment src, DType srcType, long blk) {
+        FloatVector m = FloatVector.zero(S);
+        for (int u = 0; u < QK; u += L) m = m.max(FloatVector.fromMemorySegment(S, x, at + 4L * u, LE).abs());
+        float amax = m.reduceLanes(VectorOperators.MAX);
+        float dq = amax / 127f;
+        float id = dq != 0f ? 1f / dq : 0f;
+        if (Float.isNaN(amax) || Float.isInfinite(id)) { // (int) of +-inf saturates asymmetrically: keep the scalar code
+            quantizeQ8Scalar(dst, src, srcType, blk, blk + 1);
+            return;
+        }
+        dst.set(I16, b, Float.floatToFloat16(dq));
+        for (int u = 0; u < QK; u += L) {
+            FloatVector v = FloatVector.fromMemorySegment(S, x, at + 4L * u, LE).mul(id);
+            IntVector q = (IntVector) v.abs().add(0.5f).convert(VectorOperators.F2I, 0);
+            q = q.lanewise(VectorOperators.NEG, v.lt(0f).cast(IS));
+            q.convertShape(VectorOperators.I2B, BS, 0).intoMemorySegment(dst, b + 2 + u, LE);
         }
     }
 }

@@ -33,6 +33,8 @@ public final class HfCheckpoint {
 
     private static final Pattern LAYER = Pattern.compile("h\\.(\\d+)\\.(.+)");
     private static final Set<DType> FLOAT_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16);
+    /** Matmul weights (Conv1D weights, wte, lm_head) may also be Q8_0: the kernels compute on its blocks directly. */
+    private static final Set<DType> MATMUL_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0);
 
     private HfCheckpoint() {
     }
@@ -151,18 +153,18 @@ public final class HfCheckpoint {
 
         Gpt2Weights weights() {
             long e = c.nEmbd(), in = c.nInner(), v = c.vocabSize();
-            Tensor wte = take("wte.weight", v, e);
+            Tensor wte = takeMatmul("wte.weight", v, e);
             Tensor wpe = take("wpe.weight", c.nPositions(), e);
             List<Gpt2Weights.Layer> layers = new ArrayList<>();
             for (int i = 0; i < c.nLayer(); i++) {
                 String p = "h." + i + ".";
                 layers.add(new Gpt2Weights.Layer(
                         take(p + "ln_1.weight", e), take(p + "ln_1.bias", e),
-                        take(p + "attn.c_attn.weight", e, 3 * e), take(p + "attn.c_attn.bias", 3 * e),
-                        take(p + "attn.c_proj.weight", e, e), take(p + "attn.c_proj.bias", e),
+                        takeMatmul(p + "attn.c_attn.weight", e, 3 * e), take(p + "attn.c_attn.bias", 3 * e),
+                        takeMatmul(p + "attn.c_proj.weight", e, e), take(p + "attn.c_proj.bias", e),
                         take(p + "ln_2.weight", e), take(p + "ln_2.bias", e),
-                        take(p + "mlp.c_fc.weight", e, in), take(p + "mlp.c_fc.bias", in),
-                        take(p + "mlp.c_proj.weight", in, e), take(p + "mlp.c_proj.bias", e)));
+                        takeMatmul(p + "mlp.c_fc.weight", e, in), take(p + "mlp.c_fc.bias", in),
+                        takeMatmul(p + "mlp.c_proj.weight", in, e), take(p + "mlp.c_proj.bias", e)));
             }
             Tensor lnFW = take("ln_f.weight", e), lnFB = take("ln_f.bias", e);
             for (String n : body.keySet()) {
@@ -176,29 +178,38 @@ public final class HfCheckpoint {
                     throw new CheckpointException(where + ": tensor 'lm_head.weight' is missing and " + dir.resolve(CONFIG)
                             + " sets tie_word_embeddings false (add lm_head.weight, or set tie_word_embeddings true)");
                 }
-                check("lm_head.weight", lmHead, v, e);
+                check("lm_head.weight", lmHead, MATMUL_DTYPES, v, e);
                 extra.remove("lm_head.weight");
             }
             return new Gpt2Weights(wte, wpe, layers, lnFW, lnFB, lmHead);
         }
 
         private Tensor take(String name, long... shape) {
+            return take(name, FLOAT_DTYPES, shape);
+        }
+
+        private Tensor takeMatmul(String name, long... shape) {
+            return take(name, MATMUL_DTYPES, shape);
+        }
+
+        private Tensor take(String name, Set<DType> dtypes, long... shape) {
             Tensor t = body.get(name);
             if (t == null) {
                 throw new CheckpointException(where + ": tensor '" + name + "' (or 'transformer." + name + "') is missing");
             }
             used.add(name);
-            check(name, t, shape);
+            check(name, t, dtypes, shape);
             return t;
         }
 
-        private void check(String name, Tensor t, long... shape) {
+        private void check(String name, Tensor t, Set<DType> dtypes, long... shape) {
             if (!Arrays.equals(t.shape(), shape)) {
                 throw new CheckpointException(where + ": tensor '" + name + "' has shape " + t.shapeString() + " but "
                         + dir.resolve(CONFIG) + " implies " + Arrays.toString(shape) + " (config and weights disagree)");
             }
-            if (!FLOAT_DTYPES.contains(t.dtype())) {
-                throw new CheckpointException(where + ": tensor '" + name + "' has dtype " + t.dtype() + "; expected F32, F16 or BF16");
+            if (!dtypes.contains(t.dtype())) {
+                throw new CheckpointException(where + ": tensor '" + name + "' has dtype " + t.dtype() + "; expected F32, F16, BF16"
+                        + (dtypes.contains(DType.Q8_0) ? " or Q8_0" : " (Q8_0 is for matmul weights only)"));
             }
         }
     }

@@ -61,6 +61,13 @@ public final class LoadedCheckpoint implements AutoCloseable {
         return files.stream().map(SafeTensors::path).toList();
     }
 
+    /** Every tensor of every file, by its name in the file, in file and header order (for rewriting a checkpoint). */
+    Map<String, Tensor> fileTensors() {
+        Map<String, Tensor> all = new java.util.LinkedHashMap<>();
+        for (SafeTensors f : files) f.tensors().forEach(all::putIfAbsent);
+        return all;
+    }
+
     /** The safetensors files' {@code __metadata__} (of the first file). */
     public Map<String, String> metadata() {
         return files.isEmpty() ? Map.of() : files.get(0).metadata();

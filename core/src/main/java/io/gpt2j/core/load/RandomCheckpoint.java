@@ -2,8 +2,15 @@ package io.gpt2j.core.load;
 
 import io.gpt2j.core.io.CheckpointException;
 import io.gpt2j.core.io.DType;
+import io.gpt2j.core.io.SafeTensors;
 import io.gpt2j.core.io.SafeTensorsWriter;
+import io.gpt2j.core.io.Tensor;
 import io.gpt2j.core.model.Gpt2Config;
+import io.gpt2j.core.model.WeightConversion;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * Writes a random-weight GPT-2 checkpoint in the Hugging Face layout (config.json, generation_config.json,
@@ -29,15 +37,15 @@ public final class RandomCheckpoint {
     /**
      * Writes the checkpoint into {@code outDir} (created if needed).
      *
-     * @param dtype        F32, F16 or BF16
+     * @param dtype        F32, F16, BF16, or Q8_0 (matmul weights quantized from the F32 values, other tensors F32)
      * @param tokenizerDir directory holding vocab.json and merges.txt to copy, or null to write no tokenizer files
      */
     public static void write(Path outDir, Gpt2Config config, DType dtype, long seed, Path tokenizerDir) {
         String torchDtype = switch (dtype) {
-            case F32 -> "float32";
+            case F32, Q8_0 -> "float32";
             case F16 -> "float16";
             case BF16 -> "bfloat16";
-            default -> throw new IllegalArgumentException("random checkpoints are F32, F16 or BF16, not " + dtype);
+            default -> throw new IllegalArgumentException("random checkpoints are F32, F16, BF16 or Q8_0, not " + dtype);
         };
         try {
             Files.createDirectories(outDir);
@@ -88,13 +96,41 @@ public final class RandomCheckpoint {
         if (!c.tieWordEmbeddings()) specs.put("lm_head.weight", spec(new long[]{v, e}, 0, STD));
 
         SafeTensorsWriter w = new SafeTensorsWriter().metadata("format", "pt");
+        if (dtype == DType.Q8_0) {
+            w.metadata(SafeTensors.FORMAT_KEY, SafeTensors.FORMAT_VERSION).metadata(SafeTensors.Q8_0_LAYOUT_KEY, SafeTensors.Q8_0_LAYOUT);
+        }
         for (Map.Entry<String, Object[]> s : specs.entrySet()) {
             long[] shape = (long[]) s.getValue()[0];
             float mean = (float) s.getValue()[1], std = (float) s.getValue()[2];
             long streamSeed = seed * 0x9E3779B97F4A7C15L + s.getKey().hashCode();
-            w.addGenerated(s.getKey(), dtype, shape, new NormalSource(streamSeed, mean, std));
+            NormalSource values = new NormalSource(streamSeed, mean, std);
+            if (dtype != DType.Q8_0) {
+                w.addGenerated(s.getKey(), dtype, shape, values);
+            } else if (shape.length == 2 && MATMUL.matcher(s.getKey()).matches()) {
+                // the same values as the F32 checkpoint, quantized as --dtype q8_0 would at load
+                w.addLazy(s.getKey(), DType.Q8_0, shape, arena -> WeightConversion.to(f32(s.getKey(), shape, values, arena),
+                        DType.Q8_0, arena).data());
+            } else {
+                w.addGenerated(s.getKey(), DType.F32, shape, values);
+            }
         }
         return w;
+    }
+
+    private static final Pattern MATMUL = Pattern.compile(
+            "transformer\\.wte\\.weight|lm_head\\.weight|transformer\\.h\\.\\d+\\.(attn\\.c_attn|attn\\.c_proj|mlp\\.c_fc|mlp\\.c_proj)\\.weight");
+
+    /** The whole tensor drawn from {@code values} in the writer's chunk order, as F32 in {@code arena}. */
+    private static Tensor f32(String name, long[] shape, NormalSource values, Arena arena) {
+        long n = shape[0] * shape[1];
+        MemorySegment m = arena.allocate(4 * n, 64);
+        float[] buf = new float[1 << 16];
+        for (long off = 0; off < n; off += buf.length) {
+            int k = (int) Math.min(buf.length, n - off);
+            values.fill(off, buf, k);
+            MemorySegment.copy(buf, 0, m, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 4 * off, k);
+        }
+        return new Tensor(name, DType.F32, shape, m);
     }
 
     private static Object[] spec(long[] shape, float mean, float std) {

@@ -173,6 +173,42 @@ class SafeTensorsTest {
     }
 
     @Test
+    void q8TensorOfTheWrongByteLengthOrShapeIsNamed() throws IOException {
+        String layout = "\"__metadata__\":{\"gpt2j.q8_0_layout\":\"conv1d-blocks-along-last-axis\"},";
+        Path shortData = raw(tmp, "q8-short.safetensors", "{" + layout + "\"h.0.mlp.c_fc.weight\":{\"dtype\":\"Q8_0\",\"shape\":[2,32],\"data_offsets\":[0,64]}}", 64);
+        assertMentions(failsToOpen(shortData), shortData.toString(), "tensor 'h.0.mlp.c_fc.weight'", "holds 64 bytes", "of Q8_0 needs 68");
+        Path oddShape = raw(tmp, "q8-shape.safetensors", "{" + layout + "\"wte\":{\"dtype\":\"Q8_0\",\"shape\":[3,5],\"data_offsets\":[0,34]}}", 34);
+        assertMentions(failsToOpen(oddShape), oddShape.toString(), "tensor 'wte'", "does not fit dtype Q8_0", "multiple of 32");
+        Path fine = raw(tmp, "q8-ok.safetensors", "{" + layout + "\"wte\":{\"dtype\":\"Q8_0\",\"shape\":[2,32],\"data_offsets\":[0,68]}}", 68);
+        try (SafeTensors st = SafeTensors.open(fine)) {
+            assertEquals(DType.Q8_0, st.get("wte").dtype());
+        }
+    }
+
+    @Test
+    void lazyTensorsAreProducedWhenWrittenAndChecked() {
+        SafeTensorsWriter w = new SafeTensorsWriter();
+        int[] calls = {0};
+        w.addLazy("a", DType.F32, new long[] {2}, arena -> {
+            calls[0]++;
+            return arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, 1.5f, -2f);
+        });
+        assertEquals(0, calls[0], "nothing is produced before write");
+        w.write(tmp.resolve("lazy.safetensors"));
+        assertEquals(1, calls[0]);
+        try (SafeTensors st = SafeTensors.open(tmp.resolve("lazy.safetensors"))) {
+            assertEquals(-2f, st.get("a").getFloat(1));
+        }
+        SafeTensorsWriter bad = new SafeTensorsWriter().addLazy("b", DType.F16, new long[] {3}, arena -> arena.allocate(4));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> bad.write(tmp.resolve("bad.safetensors")));
+        assertMentions(e, "tensor 'b'", "produced 4 bytes", "says 6");
+        assertTrue(!Files.exists(tmp.resolve("bad.safetensors")), "a failed write leaves no file");
+        IllegalArgumentException odd = assertThrows(IllegalArgumentException.class,
+                () -> new SafeTensorsWriter().addLazy("c", DType.Q8_0, new long[] {3, 5}, arena -> arena.allocate(34)));
+        assertMentions(odd, "tensor 'c'", "[3, 5]", "multiple of 32");
+    }
+
+    @Test
     void unknownDtype() throws IOException {
         Path p = raw(tmp, "dtype.safetensors", "{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[2],\"data_offsets\":[0,2]}}", 8);
         assertMentions(failsToOpen(p), p.toString(), "tensor 'w'", "unknown dtype 'F8_E4M3'");
