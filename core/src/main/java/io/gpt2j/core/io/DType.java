@@ -2,10 +2,13 @@ package io.gpt2j.core.io;
 
 /**
  * Element types a tensor can be stored in, with safetensors' names. Q8_0 is llama.cpp's block format
- * (32 int8 values sharing one fp16 scale: 34 bytes per block); it is gpt2j-specific in safetensors files.
+ * (32 int8 values sharing one fp16 scale: 34 bytes per block) laid along the tensor's flat element order; it is
+ * gpt2j-specific in safetensors files. Q8_0_T is the same blocks over the transpose of a 2-D Conv1D weight: a
+ * {@code [in, out]} tensor is stored as {@code out} rows of {@code in} values, blocks running along {@code in}, which
+ * is how llama.cpp lays out a linear layer. Decode then reads each output's row as one sequential stream.
  */
 public enum DType {
-    F32(4), F16(2), BF16(2), F64(8), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1), Q8_0(-1);
+    F32(4), F16(2), BF16(2), F64(8), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1), Q8_0(-1), Q8_0_T(-1);
 
     private final int bytes;
 
@@ -20,11 +23,16 @@ public enum DType {
 
     /** Bytes needed for {@code n} elements. */
     public long byteSize(long n) {
-        if (this == Q8_0) {
-            if (n % 32 != 0) throw new IllegalArgumentException("Q8_0 needs a multiple of 32 elements, got " + n);
+        if (isQ8()) {
+            if (n % 32 != 0) throw new IllegalArgumentException(this + " needs a multiple of 32 elements, got " + n);
             return n / 32 * 34;
         }
         return n * bytes;
+    }
+
+    /** Q8_0 blocks, in either arrangement. */
+    public boolean isQ8() {
+        return this == Q8_0 || this == Q8_0_T;
     }
 
     /** Parses a safetensors dtype name; null when unknown. */

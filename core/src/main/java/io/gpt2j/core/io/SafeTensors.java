@@ -222,15 +222,15 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     private static void checkQ8Layout(Path file, List<Entry> entries, Map<String, String> metadata) {
-        Entry q8 = entries.stream().filter(e -> e.dtype == DType.Q8_0).findFirst().orElse(null);
+        Entry q8 = entries.stream().filter(e -> e.dtype.isQ8()).findFirst().orElse(null);
         if (q8 == null) return;
         String layout = metadata.get(Q8_0_LAYOUT_KEY);
         if (layout == null) {
-            throw fail(file, q8.name, "is Q8_0 but __metadata__ has no '" + Q8_0_LAYOUT_KEY + "' saying how its blocks are laid out "
+            throw fail(file, q8.name, "is " + q8.dtype + " but __metadata__ has no '" + Q8_0_LAYOUT_KEY + "' saying how its blocks are laid out "
                     + "(gpt2j quantize writes '" + Q8_0_LAYOUT + "'; re-create the file with it)");
         }
         if (!layout.equals(Q8_0_LAYOUT)) {
-            throw fail(file, q8.name, "is Q8_0 in layout '" + layout + "' (__metadata__ '" + Q8_0_LAYOUT_KEY
+            throw fail(file, q8.name, "is " + q8.dtype + " in layout '" + layout + "' (__metadata__ '" + Q8_0_LAYOUT_KEY
                     + "'), which this gpt2j cannot read; it reads '" + Q8_0_LAYOUT + "'");
         }
     }

@@ -35,12 +35,18 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
             case BF16 -> Float.intBitsToFloat((data.get(I16_LE, i * 2) & 0xffff) << 16);
             case F64 -> (float) Double.longBitsToDouble(data.get(I64_LE, i * 8));
             case I64 -> data.get(I64_LE, i * 8);
-            case Q8_0 -> {
-                long block = i / 32 * 34;
-                yield Float.float16ToFloat(data.get(I16_LE, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + i % 32);
+            case Q8_0 -> q8At(i);
+            case Q8_0_T -> { // logical [in, out] element i = (c, j) is stored at j * in + c
+                long out = shape[shape.length - 1], in = numel() / out;
+                yield q8At(i % out * in + i / out);
             }
             default -> throw new UnsupportedOperationException("getFloat on " + dtype + " tensor " + name);
         };
+    }
+
+    private float q8At(long k) {
+        long block = k / 32 * 34;
+        return Float.float16ToFloat(data.get(I16_LE, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + k % 32);
     }
 
     public long getLong(long i) {

@@ -47,22 +47,23 @@ public final class ConvertedCheckpoint {
             }
             default -> throw new IllegalArgumentException("matmul weights can be stored as F32, F16, BF16 or Q8_0, not " + target);
         }
-        Set<Tensor> matmul = matmulWeights(src.weights());
+        Set<Tensor> matmul = matmulWeights(src.weights()), conv1d = conv1dWeights(src.weights());
         Map<String, Tensor> tensors = src.fileTensors();
         boolean anyQ8 = false;
         int converted = 0, kept = 0;
         SafeTensorsWriter w = new SafeTensorsWriter();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
-            if (matmul.contains(t) && t.dtype() != target) {
+            DType as = conv1d.contains(t) ? WeightConversion.conv1dStorage(t, target) : target;
+            if (matmul.contains(t) && t.dtype() != as) {
                 checkConvertible(src, e.getKey(), t, target);
-                w.addLazy(e.getKey(), target, t.shape(), arena -> WeightConversion.to(t, target, arena, pool).data());
+                w.addLazy(e.getKey(), as, t.shape(), arena -> WeightConversion.to(t, as, arena, pool).data());
                 converted++;
-                anyQ8 |= target == DType.Q8_0;
+                anyQ8 |= as.isQ8();
             } else {
                 w.addRaw(e.getKey(), t.dtype(), t.shape(), t.data());
                 if (matmul.contains(t)) converted++; else kept++;
-                anyQ8 |= t.dtype() == DType.Q8_0;
+                anyQ8 |= t.dtype().isQ8();
             }
         }
         Map<String, String> meta = new LinkedHashMap<>(src.metadata());
@@ -95,6 +96,18 @@ public final class ConvertedCheckpoint {
         Set<Tensor> s = Collections.newSetFromMap(new IdentityHashMap<>());
         s.add(w.wte());
         if (!w.tied()) s.add(w.lmHead());
+        for (Gpt2Weights.Layer l : w.h()) {
+            s.add(l.cAttnWeight());
+            s.add(l.attnCProjWeight());
+            s.add(l.cFcWeight());
+            s.add(l.mlpCProjWeight());
+        }
+        return s;
+    }
+
+    /** The Conv1D weights among {@link #matmulWeights} (Q8_0 stores them as Q8_0_T). */
+    static Set<Tensor> conv1dWeights(Gpt2Weights w) {
+        Set<Tensor> s = Collections.newSetFromMap(new IdentityHashMap<>());
         for (Gpt2Weights.Layer l : w.h()) {
             s.add(l.cAttnWeight());
             s.add(l.attnCProjWeight());

@@ -35,6 +35,8 @@ public final class HfCheckpoint {
     private static final Set<DType> FLOAT_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16);
     /** Matmul weights (Conv1D weights, wte, lm_head) may also be Q8_0: the kernels compute on its blocks directly. */
     private static final Set<DType> MATMUL_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0);
+    /** Conv1D weights may also be Q8_0_T (blocks along the input dimension of the transposed weight). */
+    private static final Set<DType> CONV1D_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q8_0_T);
 
     private HfCheckpoint() {
     }
@@ -160,11 +162,11 @@ public final class HfCheckpoint {
                 String p = "h." + i + ".";
                 layers.add(new Gpt2Weights.Layer(
                         take(p + "ln_1.weight", e), take(p + "ln_1.bias", e),
-                        takeMatmul(p + "attn.c_attn.weight", e, 3 * e), take(p + "attn.c_attn.bias", 3 * e),
-                        takeMatmul(p + "attn.c_proj.weight", e, e), take(p + "attn.c_proj.bias", e),
+                        takeConv1d(p + "attn.c_attn.weight", e, 3 * e), take(p + "attn.c_attn.bias", 3 * e),
+                        takeConv1d(p + "attn.c_proj.weight", e, e), take(p + "attn.c_proj.bias", e),
                         take(p + "ln_2.weight", e), take(p + "ln_2.bias", e),
-                        takeMatmul(p + "mlp.c_fc.weight", e, in), take(p + "mlp.c_fc.bias", in),
-                        takeMatmul(p + "mlp.c_proj.weight", in, e), take(p + "mlp.c_proj.bias", e)));
+                        takeConv1d(p + "mlp.c_fc.weight", e, in), take(p + "mlp.c_fc.bias", in),
+                        takeConv1d(p + "mlp.c_proj.weight", in, e), take(p + "mlp.c_proj.bias", e)));
             }
             Tensor lnFW = take("ln_f.weight", e), lnFB = take("ln_f.bias", e);
             for (String n : body.keySet()) {
@@ -192,6 +194,10 @@ public final class HfCheckpoint {
             return take(name, MATMUL_DTYPES, shape);
         }
 
+        private Tensor takeConv1d(String name, long... shape) {
+            return take(name, CONV1D_DTYPES, shape);
+        }
+
         private Tensor take(String name, Set<DType> dtypes, long... shape) {
             Tensor t = body.get(name);
             if (t == null) {
@@ -209,7 +215,8 @@ public final class HfCheckpoint {
             }
             if (!dtypes.contains(t.dtype())) {
                 throw new CheckpointException(where + ": tensor '" + name + "' has dtype " + t.dtype() + "; expected F32, F16, BF16"
-                        + (dtypes.contains(DType.Q8_0) ? " or Q8_0" : " (Q8_0 is for matmul weights only)"));
+                        + (dtypes.contains(DType.Q8_0_T) ? ", Q8_0 or Q8_0_T" : dtypes.contains(DType.Q8_0) ? " or Q8_0 (Q8_0_T is for Conv1D weights only)"
+                        : " (Q8_0 is for matmul weights only)"));
             }
         }
     }

@@ -108,8 +108,11 @@ public final class RandomCheckpoint {
                 w.addGenerated(s.getKey(), dtype, shape, values);
             } else if (shape.length == 2 && MATMUL.matcher(s.getKey()).matches()) {
                 // the same values as the F32 checkpoint, quantized as --dtype q8_0 would at load
-                w.addLazy(s.getKey(), DType.Q8_0, shape, arena -> WeightConversion.to(f32(s.getKey(), shape, values, arena),
-                        DType.Q8_0, arena).data());
+                // (Conv1D weights of the blocks as Q8_0_T, wte and lm_head as Q8_0)
+                boolean conv1d = s.getKey().startsWith("transformer.h.") || s.getKey().startsWith("h.");
+                DType as = conv1d && shape[0] % 32 == 0 ? DType.Q8_0_T : DType.Q8_0;
+                w.addLazy(s.getKey(), as, shape, arena -> WeightConversion.to(f32(s.getKey(), shape, values, arena),
+                        as, arena, null).data());
             } else {
                 w.addGenerated(s.getKey(), DType.F32, shape, values);
             }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gpt2j.core.io.DType;
 import io.gpt2j.core.io.Tensor;
-import io.gpt2j.core.kernels.Dequant;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,8 +15,10 @@ import org.junit.jupiter.api.Test;
 /**
  * F16, BF16 and Q8_0 weights computed directly by the typed kernels, against the F32 model on the golden tiny
  * checkpoint (tiny-gpt2-v1000, F32, logits up to |~8|): every position of random sequences. Stated bounds (logits
- * max-abs, about twice what was observed: 4.1e-3, 2.8e-2, 8.7e-2): F16 1e-2, BF16 6e-2, Q8_0 0.15, top-1 agreement >= 97% of positions
- * (near-ties may flip). Q8_0 is also checked against its own dequantized F32 weights at the fp32 tolerance 1e-4.
+ * max-abs, about twice what was observed: 4.1e-3, 2.8e-2, 9.0e-2): F16 1e-2, BF16 6e-2, Q8_0 0.15; top-1 agreement
+ * >= 97% of the 240 positions for F16/BF16 and >= 95% for Q8_0 (observed 99.6 %, 98.8 %, 97.1 %: near-ties of this
+ * random tiny model flip; Q8_0's blocks run along the input dimension of its Conv1D weights, as in llama.cpp, which
+ * moved it from 98.3 % to 97.1 %, i.e. from 4 to 7 flips; a broken kernel agrees on a few per cent). Q8_0 is also checked against its own dequantized F32 weights at the fp32 tolerance 1e-4.
  */
 class ReducedPrecisionTest {
     static final int SEQS = 6, T = 40;
@@ -68,7 +69,7 @@ class ReducedPrecisionTest {
             double[] c = compare(ref, logits(m, seqs), V);
             System.out.printf("%s vs F32: logits max-abs %.2e (bound %.2g), top-1 agreement %.1f%%%n", types[i], c[0], bounds[i], 100 * c[1]);
             assertTrue(c[0] <= bounds[i], types[i] + " logits max-abs " + c[0]);
-            assertTrue(c[1] >= 0.97, types[i] + " top-1 agreement " + c[1]);
+            assertTrue(c[1] >= (types[i] == DType.Q8_0 ? 0.95 : 0.97), types[i] + " top-1 agreement " + c[1]);
         }
     }
 
@@ -95,7 +96,7 @@ class ReducedPrecisionTest {
     static Tensor deq(Tensor t) {
         long n = t.numel();
         MemorySegment m = Arena.ofAuto().allocate(4 * n, 64);
-        for (long i = 0; i < n; i++) m.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, Dequant.scalarAt(t.data(), t.dtype(), i));
+        for (long i = 0; i < n; i++) m.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, t.getFloat(i)); // Q8_0_T: logical order
         return new Tensor(t.name(), DType.F32, t.shape(), m);
     }
 }
