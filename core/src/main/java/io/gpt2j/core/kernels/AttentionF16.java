@@ -87,13 +87,14 @@ public final class AttentionF16 {
     }
 
     /**
-     * {@link #attend} for HS = 4 vectors (every GPT-2 size with AVX-512), as {@link Attention#attend4}: products and
-     * value sums four vectors at a time, the scalar softmax. Unlike the F32 kernel it walks the four vectors of a
-     * position in a loop and keeps the scaled query and the value sum in {@code out} rather than in named registers:
-     * with the widening's four extra vector operations per load, the unrolled form (query in four registers, two sets
-     * of four accumulators) made C2 stop intrinsifying part of the calls once both halves sat in one compiled body
-     * (48-288 B of vector boxes per position, seen with JFR); the loop form allocates nothing. Callers on the pool give
-     * it a task of its own (see LayerTasks).
+     * {@link #attend} for HS = 4 vectors (every GPT-2 size with AVX-512), as {@link Attention#attend4}: products four
+     * vectors at a time, the scalar softmax, the value sum in four registers. Smaller than the F32 kernel on purpose:
+     * each load here is five vector operations (load, widen, shift, mask, reinterpret), and with the query in four
+     * registers and two sets of four value accumulators (the F32 kernel's form) C2 left part of the calls
+     * un-intrinsified (48-288 B of vector boxes per position, seen with JFR). So the key products walk the four
+     * vectors in a loop against the scaled query kept in {@code out} (free until the value sum; {@code out} must not
+     * overlap {@code q}), and the value sum takes one position per iteration. Callers on the pool give it a task of its
+     * own (see LayerTasks).
      */
     public static void attend4(float[] out, int o, float[] q, int qo, short[] keys, short[] values, int base,
                                byte[] mask, int n, float scale, float[] scores, int so) {
@@ -125,20 +126,24 @@ public final class AttentionF16 {
     }
 
     /**
-     * out[o, o + 4L) = inv * sum of scores[so + p] * v[p]; the weights carry the 2^112 (they are <= 1). Masked positions
-     * need no branch here: their weight is exactly 0 (exp(-inf)) and the widening never yields an infinity or NaN, so
-     * whatever a masked slot holds adds 0.
+     * out[o, o + 4L) = inv * sum of scores[so + p] * v[p], four accumulators in registers; the weights carry the 2^112
+     * (they are <= 1). Masked positions need no branch here: their weight is exactly 0 (exp(-inf)) and the widening
+     * never yields an infinity or NaN, so whatever a masked slot holds adds 0.
      */
     private static void weighted4(float[] out, int o, short[] values, int base, int n, float[] scores, int so, float inv) {
-        for (int d = 0; d < 4 * L; d++) out[o + d] = 0f;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         for (int p = 0; p < n; p++) {
             FloatVector w = FloatVector.broadcast(S, scores[so + p] * 0x1p112f);
             int vo = base + p * 4 * L;
-            for (int j = 0; j < 4 * L; j += L) {
-                h2f(values, vo + j).fma(w, FloatVector.fromArray(S, out, o + j)).intoArray(out, o + j);
-            }
+            a0 = h2f(values, vo).fma(w, a0);
+            a1 = h2f(values, vo + L).fma(w, a1);
+            a2 = h2f(values, vo + 2 * L).fma(w, a2);
+            a3 = h2f(values, vo + 3 * L).fma(w, a3);
         }
-        for (int d = 0; d < 4 * L; d++) out[o + d] *= inv;
+        a0.mul(inv).intoArray(out, o);
+        a1.mul(inv).intoArray(out, o + L);
+        a2.mul(inv).intoArray(out, o + 2 * L);
+        a3.mul(inv).intoArray(out, o + 3 * L);
     }
 
     /** L halves at a[i], widened to F32 times 2^-112 (finite inputs; the caller's other factor carries 2^112). */
