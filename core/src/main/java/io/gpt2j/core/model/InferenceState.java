@@ -2,9 +2,9 @@ package io.gpt2j.core.model;
 
 /**
  * Mutable per-batch state owned by one caller: the KV cache of B rows × capacity positions (F32 or F16, see
- * {@link KvDtype}) and the scratch
- * buffers of a forward pass. Rows share a common length (left padding keeps them aligned, as in transformers);
- * padded slots are excluded through the attention mask. Not thread-safe: one generation loop owns it.
+ * {@link KvDtype}) and the scratch buffers of a forward pass. Rows share a common length (left padding keeps them
+ * aligned, as in transformers); padded slots are excluded through the attention mask. Not thread-safe: one
+ * generation loop owns it.
  */
 public final class InferenceState {
     final Gpt2Config config;
