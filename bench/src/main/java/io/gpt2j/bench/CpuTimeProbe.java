@@ -28,6 +28,7 @@ import java.util.SplittableRandom;
  * java --add-modules jdk.incubator.vector -cp cli/target/gpt2j.jar io.gpt2j.bench.CpuTimeProbe prefill-matmuls [T] [dtype]
  * java ... CpuTimeProbe attention [positions] [copies] [f32|f16]  (copies 1: cache-resident; 16: ~100 MB of F32,
  *                                                            DRAM-resident; f16: the KV cache stored as F16)
+ * java ... CpuTimeProbe attention-prefill [T]             (one gpt2 layer's prefill attention, F32 and F16 caches)
  * java ... CpuTimeProbe decode MODEL_DIR [context] [steps] [f32|f16]  (process CPU per step, batch 1 and 8, one
  *                                                            thread; the last argument is the KV-cache dtype)
  * </pre>
@@ -44,6 +45,7 @@ public final class CpuTimeProbe {
         switch (what) {
             case "prefill-matmuls" -> prefillMatmuls(arg(args, 1, 512), DType.valueOf(args.length > 2 ? args[2].toUpperCase() : "F32"));
             case "attention" -> attention(arg(args, 1, 550), arg(args, 2, 1), kv(args, 3));
+            case "attention-prefill" -> attentionPrefill(arg(args, 1, 512));
             case "decode" -> decode(Path.of(args[1]), arg(args, 2, 512), arg(args, 3, 32), kv(args, 4));
             default -> throw new IllegalArgumentException("usage: CpuTimeProbe prefill-matmuls|attention|decode ... (got '" + what + "')");
         }
@@ -132,6 +134,42 @@ public final class CpuTimeProbe {
         double per = best / (double) copies;
         System.out.printf("attention, %s cache, %d positions, %d copies: %.1f us per layer-row, %.1f ns per position and head, %.1f GB/s of cache%n",
                 kv, positions, copies, per / 1e3, per / (positions * NH), 2.0 * kv.bytes() * E * positions / per);
+    }
+
+    /** Prefill's attention pattern for one gpt2 layer: query t of T attends to t + 1 positions, F32 and F16 caches. */
+    static void attentionPrefill(int T) {
+        int NH = 12, HS = 64, E = NH * HS;
+        SplittableRandom r = new SplittableRandom(1);
+        float[] k = new float[E * T], v = new float[E * T], q = new float[T * E], out = new float[T * E], scores = new float[T];
+        short[] kh = new short[E * T], vh = new short[E * T];
+        for (int j = 0; j < k.length; j++) {
+            k[j] = (float) r.nextGaussian();
+            v[j] = (float) r.nextGaussian();
+            kh[j] = Float.floatToFloat16(k[j]);
+            vh[j] = Float.floatToFloat16(v[j]);
+        }
+        for (int i = 0; i < q.length; i++) q[i] = (float) r.nextGaussian();
+        byte[] mask = new byte[T];
+        Arrays.fill(mask, (byte) 1);
+        long b32 = Long.MAX_VALUE, b16 = Long.MAX_VALUE;
+        for (int rep = 0; rep < 40; rep++) { // the first 10 warm the JIT up
+            long c0 = MX.getCurrentThreadCpuTime();
+            for (int t = 0; t < T; t++) {
+                for (int h = 0; h < NH; h++) Attention.attend(out, t * E + h * HS, q, t * E + h * HS, k, v, h * T * HS, mask, t + 1, HS, 0.125f, scores, 0);
+            }
+            long c1 = MX.getCurrentThreadCpuTime();
+            for (int t = 0; t < T; t++) {
+                for (int h = 0; h < NH; h++) AttentionF16.attend(out, t * E + h * HS, q, t * E + h * HS, kh, vh, h * T * HS, mask, t + 1, HS, 0.125f, scores, 0);
+            }
+            long c2 = MX.getCurrentThreadCpuTime();
+            if (rep >= 10) {
+                b32 = Math.min(b32, c1 - c0);
+                b16 = Math.min(b16, c2 - c1);
+            }
+        }
+        double ph = NH * T * (T + 1) / 2.0;
+        System.out.printf("prefill attention, one gpt2 layer, T=%d: F32 cache %.2f ms (%.1f ns per position and head), F16 cache %.2f ms (%.1f ns)%n",
+                T, b32 / 1e6, b32 / ph, b16 / 1e6, b16 / ph);
     }
 
     /** Process CPU per decode step after a `context`-token prompt, batch 1 and batch 8, one thread (no spinning). */
