@@ -3,12 +3,14 @@ package io.gpt2j.bench;
 import io.gpt2j.core.io.DType;
 import io.gpt2j.core.io.Tensor;
 import io.gpt2j.core.kernels.Attention;
+import io.gpt2j.core.kernels.AttentionF16;
 import io.gpt2j.core.kernels.Parallel;
 import io.gpt2j.core.kernels.TypedMatMul;
 import io.gpt2j.core.load.HfCheckpoint;
 import io.gpt2j.core.load.LoadedCheckpoint;
 import io.gpt2j.core.model.Gpt2;
 import io.gpt2j.core.model.InferenceState;
+import io.gpt2j.core.model.KvDtype;
 import io.gpt2j.core.model.WeightConversion;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -24,8 +26,11 @@ import java.util.SplittableRandom;
  * several repetitions. Not part of any test. Run from the CLI jar:
  * <pre>
  * java --add-modules jdk.incubator.vector -cp cli/target/gpt2j.jar io.gpt2j.bench.CpuTimeProbe prefill-matmuls [T] [dtype]
- * java ... CpuTimeProbe attention [positions] [copies]     (copies 1: cache-resident; 16: ~100 MB, DRAM-resident)
- * java ... CpuTimeProbe decode MODEL_DIR [context] [steps]  (process CPU per step, batch 1 and 8, one thread)
+ * java ... CpuTimeProbe attention [positions] [copies] [f32|f16]  (copies 1: cache-resident; 16: ~100 MB of F32,
+ *                                                            DRAM-resident; f16: the KV cache stored as F16)
+ * java ... CpuTimeProbe attention-prefill [T]             (one gpt2 layer's prefill attention, F32 and F16 caches)
+ * java ... CpuTimeProbe decode MODEL_DIR [context] [steps] [f32|f16]  (process CPU per step, batch 1 and 8, one
+ *                                                            thread; the last argument is the KV-cache dtype)
  * </pre>
  */
 public final class CpuTimeProbe {
@@ -39,10 +44,15 @@ public final class CpuTimeProbe {
         String what = args.length > 0 ? args[0] : "";
         switch (what) {
             case "prefill-matmuls" -> prefillMatmuls(arg(args, 1, 512), DType.valueOf(args.length > 2 ? args[2].toUpperCase() : "F32"));
-            case "attention" -> attention(arg(args, 1, 550), arg(args, 2, 1));
-            case "decode" -> decode(Path.of(args[1]), arg(args, 2, 512), arg(args, 3, 32));
+            case "attention" -> attention(arg(args, 1, 550), arg(args, 2, 1), kv(args, 3));
+            case "attention-prefill" -> attentionPrefill(arg(args, 1, 512));
+            case "decode" -> decode(Path.of(args[1]), arg(args, 2, 512), arg(args, 3, 32), kv(args, 4));
             default -> throw new IllegalArgumentException("usage: CpuTimeProbe prefill-matmuls|attention|decode ... (got '" + what + "')");
         }
+    }
+
+    private static KvDtype kv(String[] a, int i) {
+        return a.length > i ? KvDtype.parse(a[i], "the KV-cache dtype") : KvDtype.F32;
     }
 
     private static int arg(String[] a, int i, int def) {
@@ -87,14 +97,22 @@ public final class CpuTimeProbe {
     }
 
     /** One decode step's attention of one gpt2 layer-row (12 heads of 64) over `positions` cached positions. */
-    static void attention(int positions, int copies) {
+    static void attention(int positions, int copies, KvDtype kv) {
         int NH = 12, HS = 64, E = NH * HS, cap = Math.max(1024, positions);
         SplittableRandom r = new SplittableRandom(1);
-        float[][] k = new float[copies][E * cap], v = new float[copies][E * cap];
+        boolean half = kv == KvDtype.F16;
+        float[][] k = new float[half ? 0 : copies][E * cap], v = new float[half ? 0 : copies][E * cap];
+        short[][] kh = new short[half ? copies : 0][E * cap], vh = new short[half ? copies : 0][E * cap];
         for (int i = 0; i < copies; i++) {
             for (int j = 0; j < E * cap; j++) {
-                k[i][j] = (float) r.nextGaussian();
-                v[i][j] = (float) r.nextGaussian();
+                float a = (float) r.nextGaussian(), b = (float) r.nextGaussian();
+                if (half) {
+                    kh[i][j] = Float.floatToFloat16(a);
+                    vh[i][j] = Float.floatToFloat16(b);
+                } else {
+                    k[i][j] = a;
+                    v[i][j] = b;
+                }
             }
         }
         float[] q = new float[E], out = new float[E], scores = new float[cap];
@@ -107,23 +125,61 @@ public final class CpuTimeProbe {
             long c0 = MX.getCurrentThreadCpuTime();
             for (int i = 0; i < copies; i++) {
                 for (int h = 0; h < NH; h++) {
-                    Attention.attend(out, h * HS, q, h * HS, k[i], v[i], h * cap * HS, mask, positions, HS, 0.125f, scores, 0);
+                    if (half) AttentionF16.attend(out, h * HS, q, h * HS, kh[i], vh[i], h * cap * HS, mask, positions, HS, 0.125f, scores, 0);
+                    else Attention.attend(out, h * HS, q, h * HS, k[i], v[i], h * cap * HS, mask, positions, HS, 0.125f, scores, 0);
                 }
             }
             if (rep >= 300) best = Math.min(best, MX.getCurrentThreadCpuTime() - c0);
         }
         double per = best / (double) copies;
-        System.out.printf("attention, %d positions, %d copies: %.1f us per layer-row, %.1f ns per position and head, %.1f GB/s of cache%n",
-                positions, copies, per / 1e3, per / (positions * NH), 2.0 * 4 * E * positions / per);
+        System.out.printf("attention, %s cache, %d positions, %d copies: %.1f us per layer-row, %.1f ns per position and head, %.1f GB/s of cache%n",
+                kv, positions, copies, per / 1e3, per / (positions * NH), 2.0 * kv.bytes() * E * positions / per);
+    }
+
+    /** Prefill's attention pattern for one gpt2 layer: query t of T attends to t + 1 positions, F32 and F16 caches. */
+    static void attentionPrefill(int T) {
+        int NH = 12, HS = 64, E = NH * HS;
+        SplittableRandom r = new SplittableRandom(1);
+        float[] k = new float[E * T], v = new float[E * T], q = new float[T * E], out = new float[T * E], scores = new float[T];
+        short[] kh = new short[E * T], vh = new short[E * T];
+        for (int j = 0; j < k.length; j++) {
+            k[j] = (float) r.nextGaussian();
+            v[j] = (float) r.nextGaussian();
+            kh[j] = Float.floatToFloat16(k[j]);
+            vh[j] = Float.floatToFloat16(v[j]);
+        }
+        for (int i = 0; i < q.length; i++) q[i] = (float) r.nextGaussian();
+        byte[] mask = new byte[T];
+        Arrays.fill(mask, (byte) 1);
+        long b32 = Long.MAX_VALUE, b16 = Long.MAX_VALUE;
+        for (int rep = 0; rep < 40; rep++) { // the first 10 warm the JIT up
+            long c0 = MX.getCurrentThreadCpuTime();
+            for (int t = 0; t < T; t++) {
+                for (int h = 0; h < NH; h++) Attention.attend(out, t * E + h * HS, q, t * E + h * HS, k, v, h * T * HS, mask, t + 1, HS, 0.125f, scores, 0);
+            }
+            long c1 = MX.getCurrentThreadCpuTime();
+            for (int t = 0; t < T; t++) {
+                for (int h = 0; h < NH; h++) AttentionF16.attend(out, t * E + h * HS, q, t * E + h * HS, kh, vh, h * T * HS, mask, t + 1, HS, 0.125f, scores, 0);
+            }
+            long c2 = MX.getCurrentThreadCpuTime();
+            if (rep >= 10) {
+                b32 = Math.min(b32, c1 - c0);
+                b16 = Math.min(b16, c2 - c1);
+            }
+        }
+        double ph = NH * T * (T + 1) / 2.0;
+        System.out.printf("prefill attention, one gpt2 layer, T=%d: F32 cache %.2f ms (%.1f ns per position and head), F16 cache %.2f ms (%.1f ns)%n",
+                T, b32 / 1e6, b32 / ph, b16 / 1e6, b16 / ph);
     }
 
     /** Process CPU per decode step after a `context`-token prompt, batch 1 and batch 8, one thread (no spinning). */
-    static void decode(Path model, int context, int steps) {
+    static void decode(Path model, int context, int steps, KvDtype kv) {
         var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try (LoadedCheckpoint ck = HfCheckpoint.load(model); Parallel pool = new Parallel(1)) {
-            Gpt2 g = new Gpt2(ck.config(), ck.weights(), pool);
+            Gpt2 g = new Gpt2(ck.config(), ck.weights(), pool, kv);
             int V = ck.config().vocabSize();
             double[] best = {Double.MAX_VALUE, Double.MAX_VALUE};
+            double bestPrefill = Double.MAX_VALUE;
             int[] batches = {1, 8};
             for (int round = 0; round < 3; round++) {
                 for (int bi = 0; bi < 2; bi++) {
@@ -133,7 +189,9 @@ public final class CpuTimeProbe {
                     SplittableRandom r = new SplittableRandom(1);
                     for (int[] row : prompt) for (int i = 0; i < context; i++) row[i] = r.nextInt(V);
                     float[] logits = new float[B * V];
+                    long p0 = os.getProcessCpuTime();
                     g.forward(st, prompt, null, null, logits, null, false);
+                    if (round > 0 && B == 1) bestPrefill = Math.min(bestPrefill, (os.getProcessCpuTime() - p0) / 1e6);
                     int[][] next = new int[B][1];
                     long c0 = os.getProcessCpuTime();
                     for (int s = 0; s < steps; s++) {
@@ -144,8 +202,8 @@ public final class CpuTimeProbe {
                     if (round > 0) best[bi] = Math.min(best[bi], ms); // round 0 warms the JIT up
                 }
             }
-            System.out.printf("context %d: batch 1 %.2f ms CPU per step, batch 8 %.2f ms; batch-8 throughput %.2fx batch 1%n",
-                    context, best[0], best[1], 8 * best[0] / best[1]);
+            System.out.printf("context %d, %s KV cache: batch 1 %.2f ms CPU per step, batch 8 %.2f ms; batch-8 throughput %.2fx batch 1; "
+                    + "prefill (batch 1) %.0f ms CPU%n", context, kv, best[0], best[1], 8 * best[0] / best[1], bestPrefill);
         }
     }
 }

@@ -9,6 +9,7 @@ import io.gpt2j.core.load.LoadedCheckpoint;
 import io.gpt2j.core.io.DType;
 import io.gpt2j.core.model.Gpt2;
 import io.gpt2j.core.model.Gpt2Weights;
+import io.gpt2j.core.model.KvDtype;
 import io.gpt2j.core.model.WeightConversion;
 import java.nio.file.Path;
 import java.util.Map;
@@ -47,6 +48,8 @@ final class BenchCommand implements Callable<Integer> {
             + "nothing is converted when they are stored so already); the checkpoint is then unmapped and the peak-RSS counter reset, "
             + "so RSS is the converted model's")
     String dtype;
+    @Option(names = "--kv-dtype", defaultValue = "f32", description = "KV-cache storage: f32 or f16 (half the bytes attention reads per position)")
+    String kvDtype;
     @Option(names = "--json", description = "print one JSON object instead of a table")
     boolean json;
 
@@ -64,6 +67,7 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         DType dt = dtype == null ? null : DType.fromName(dtype.toUpperCase(java.util.Locale.ROOT));
         if (dtype != null && dt == null) throw new IllegalArgumentException("--dtype must be f32, f16, bf16 or q8_0, got '" + dtype + "'");
+        KvDtype kv = KvDtype.parse(kvDtype, "--kv-dtype");
         LoadedCheckpoint ck = HfCheckpoint.load(model); // after validating: nothing is left mapped on a bad flag
         Gpt2Weights weights = ck.weights();
         io.gpt2j.core.model.Gpt2Config config = ck.config();
@@ -80,7 +84,7 @@ final class BenchCommand implements Callable<Integer> {
             InferenceBench.resetPeakRss();
         }
         try (Parallel pool = new Parallel(th)) {
-            Gpt2 gpt = new Gpt2(config, weights, pool);
+            Gpt2 gpt = new Gpt2(config, weights, pool, kv);
             double loadS = (System.nanoTime() - t0) / 1e9;
             InferenceBench.Result r = InferenceBench.run(gpt, promptTokens, decodeAfter, newTokens, batch, warmup, rounds, 1234);
             Map<String, Object> m = new java.util.LinkedHashMap<>();
@@ -88,6 +92,7 @@ final class BenchCommand implements Callable<Integer> {
             m.put("parameters", config.parameterCount());
             m.put("dtype", String.valueOf(weights.h().get(0).cFcWeight().dtype()));
             m.put("converted_at_load", converted);
+            m.put("kv_dtype", kv.name());
             m.put("load_seconds", loadS);
             m.putAll(r.toMap());
             Roofline.Ceilings ceil = !noRoofline ? Roofline.measure(pool, 512L << 20, 3) : null;
@@ -101,7 +106,7 @@ final class BenchCommand implements Callable<Integer> {
                 out.println(Json.write(m));
             } else {
                 out.printf("model            %s (%,d parameters, %.1f MB of weights, matmuls in %s)%n", model, config.parameterCount(), r.weightBytes() / 1e6, m.get("dtype"));
-                out.printf("threads          %d, batch %d%n", th, batch);
+                out.printf("threads          %d, batch %d, KV cache %s%n", th, batch, kv);
                 out.printf("load             %.2f s%n", loadS);
                 out.printf("prefill          %d tokens in %.3f s = %.1f tokens/s%n", batch * promptTokens, r.prefillSeconds(), r.prefillTokensPerSecond());
                 out.printf("decode           %d tokens in %.3f s = %.2f tokens/s (after %d tokens of context)%n", batch * newTokens,

@@ -5,6 +5,7 @@ import io.gpt2j.core.kernels.Parallel;
 import io.gpt2j.core.load.HfCheckpoint;
 import io.gpt2j.core.load.LoadedCheckpoint;
 import io.gpt2j.core.model.Gpt2;
+import io.gpt2j.core.model.KvDtype;
 import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
 import io.gpt2j.generate.GeneratedSequence;
 import io.gpt2j.generate.GenerationConfig;
@@ -39,6 +40,8 @@ final class GenerateCommand implements Callable<Integer> {
     boolean json;
     @Option(names = "--threads", description = "worker threads (default: all available processors)")
     Integer threads;
+    @Option(names = "--kv-dtype", defaultValue = "f32", description = "KV-cache storage: f32 (exact) or f16 (half the cache bytes; default f32)")
+    String kvDtype;
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
     @Parameters(arity = "1..*", paramLabel = "PROMPT", description = "one or more prompts (run together as one left-padded batch)")
@@ -92,12 +95,13 @@ final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         int th = threads == null ? Parallel.defaultThreads() : threads;
+        KvDtype kv = KvDtype.parse(kvDtype, "--kv-dtype");
         Map<String, Object> overrides = new LinkedHashMap<>();
         fields.forEach((k, v) -> overrides.put(k, value(v)));
         try (LoadedCheckpoint ck = HfCheckpoint.load(model); Parallel pool = new Parallel(th)) {
             GenerationConfig cfg = GenerationConfig.fromMap(ck.generationConfig(), overrides);
             Gpt2Tokenizer tok = Gpt2Tokenizer.fromDirectory(model);
-            Generator gen = Generator.forGpt2(new Gpt2(ck.config(), ck.weights(), pool), tok);
+            Generator gen = Generator.forGpt2(new Gpt2(ck.config(), ck.weights(), pool, kv), tok);
             List<int[]> ids = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
                 int[] p = tok.encode(prompts.get(i));

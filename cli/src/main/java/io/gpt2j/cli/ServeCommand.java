@@ -2,6 +2,7 @@ package io.gpt2j.cli;
 
 import io.gpt2j.server.GptServer;
 import io.gpt2j.server.ModelHost;
+import io.gpt2j.core.model.KvDtype;
 import io.gpt2j.server.ServerSettings;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -44,6 +45,8 @@ final class ServeCommand implements Callable<Integer> {
     long graceMs;
     @Option(names = "--threads", defaultValue = "${env:GPT2J_THREADS:-0}", description = "kernel worker threads, 0 = all processors (GPT2J_THREADS)")
     int threads;
+    @Option(names = "--kv-dtype", defaultValue = "${env:GPT2J_KV_DTYPE:-f32}", description = "KV-cache storage, f32 or f16: f16 halves the cache memory per position (GPT2J_KV_DTYPE)")
+    String kvDtype;
 
     ServerSettings settings() {
         return new ServerSettings(host, port, apiKey, modelName, timeoutMs, maxConcurrent, maxBody, maxBatchTokens,
@@ -53,13 +56,14 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         ServerSettings s = settings();
-        GptServer server = GptServer.start(s, () -> ModelHost.load(model, s));
+        KvDtype kv = KvDtype.parse(kvDtype, "--kv-dtype"); // before listening: a bad value is a startup error
+        GptServer server = GptServer.start(s, () -> ModelHost.load(model, s, kv));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.shutdown();
             stopped.countDown();
         }, "gpt2j-shutdown"));
-        System.err.println("gpt2j serve: listening on http://" + host + ":" + server.port() + " (model loading from " + model + ")");
+        System.err.println("gpt2j serve: listening on http://" + host + ":" + server.port() + " (model loading from " + model + ", KV cache " + kv + ")");
         stopped.await();
         return 0;
     }

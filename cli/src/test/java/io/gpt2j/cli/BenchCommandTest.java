@@ -63,4 +63,17 @@ class BenchCommandTest {
         assertTrue(cl.execute("bench", "--model", TINY, "--prompt-tokens", "8", "--decode-after", "9", "--no-roofline") != 0);
         assertTrue(e.toString().contains("--decode-after must be in [0, --prompt-tokens=8], got 9"), e.toString());
     }
+
+    @Test
+    void kvDtypeIsReportedAndABadValueIsAnError() {
+        assertEquals("F32", bench("--no-roofline").get("kv_dtype"));
+        Map<String, Object> j = bench("--no-roofline", "--kv-dtype", "f16");
+        assertEquals("F16", j.get("kv_dtype"));
+        assertTrue(((Number) j.get("decode_tokens_per_s")).doubleValue() > 0, j.toString());
+        StringWriter o = new StringWriter(), e = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(o, true)).setErr(new PrintWriter(e, true));
+        assertEquals(1, cl.execute("bench", "--model", TINY, "--kv-dtype", "q8_0", "--no-roofline"));
+        assertEquals("gpt2j bench: --kv-dtype must be f32 or f16, got 'q8_0'", e.toString().strip());
+    }
 }

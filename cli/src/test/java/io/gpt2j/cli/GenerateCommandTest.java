@@ -86,6 +86,24 @@ class GenerateCommandTest {
         assertTrue(!r.out().contains("45865"), r.out());
     }
 
+    /** An F16 KV cache through the whole generate path: greedy, and beam search (its reorder and gather of cache rows). */
+    @SuppressWarnings("unchecked")
+    @Test
+    void f16KvCacheGeneratesAndABadValueIsAnError() {
+        Run greedy = run("generate", "--model", MODEL, "--max-new-tokens", "12", "--kv-dtype", "f16", "--json", "The lighthouse stood on");
+        assertEquals(0, greedy.code(), greedy.err());
+        assertEquals(12, ((List<Object>) Json.parseObject(greedy.out().trim()).get("generated_token_ids")).size());
+        Run beams = run("generate", "--model", MODEL, "--max-new-tokens", "4", "--num-beams", "3", "--num-return-sequences", "2",
+                "--early-stopping", "never", "--kv-dtype", "fp16", "--json", "A", "Once upon a time,");
+        assertEquals(0, beams.code(), beams.err());
+        for (String line : beams.out().trim().split("\\R")) {
+            assertEquals(2, ((List<Object>) Json.parseObject(line).get("sequences")).size(), line);
+        }
+        Run bad = run("generate", "--model", MODEL, "--kv-dtype", "int8", "x");
+        assertEquals(1, bad.code());
+        assertEquals("gpt2j generate: --kv-dtype must be f32 or f16, got 'int8'", bad.err().strip());
+    }
+
     @Test
     void badValuesAreOneLineErrorsWithNonZeroExit() {
         Run r = run("generate", "--model", MODEL, "--top-p", "2", "x");

@@ -29,4 +29,16 @@ class ServeCommandTest {
         if (System.getenv("GPT2J_API_KEY") == null) assertNull(t.apiKey());
         if (System.getenv("GPT2J_REQUEST_TIMEOUT_MS") == null) assertEquals(5000, t.requestTimeoutMs());
     }
+
+    @Test
+    void badKvDtypeStopsTheServerBeforeItListens() {
+        java.io.StringWriter out = new java.io.StringWriter(), err = new java.io.StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new java.io.PrintWriter(out, true)).setErr(new java.io.PrintWriter(err, true));
+        assertEquals(1, cl.execute("serve", "--model", "m", "--port", "0", "--kv-dtype", "f8"));
+        assertEquals("gpt2j serve: --kv-dtype must be f32 or f16, got 'f8'", err.toString().strip());
+        ServeCommand c = new ServeCommand();
+        new CommandLine(c).parseArgs("--model", "m", "--kv-dtype", "f16");
+        assertEquals("f16", c.kvDtype);
+    }
 }

@@ -6,6 +6,7 @@ import io.gpt2j.core.load.HfHeads;
 import io.gpt2j.core.load.LoadedCheckpoint;
 import io.gpt2j.core.model.Classifier;
 import io.gpt2j.core.model.Gpt2;
+import io.gpt2j.core.model.KvDtype;
 import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
 import io.gpt2j.generate.GeneratedSequence;
 import io.gpt2j.generate.GenerationConfig;
@@ -35,10 +36,10 @@ public final class ModelHost implements AutoCloseable {
     private final ClassificationQueue classification;
 
     private ModelHost(LoadedCheckpoint checkpoint, Parallel pool, Gpt2Tokenizer tokenizer, String name,
-                      ServerSettings settings) {
+                      ServerSettings settings, KvDtype kvDtype) {
         this.checkpoint = checkpoint;
         this.pool = pool;
-        this.model = new Gpt2(checkpoint.config(), checkpoint.weights(), pool);
+        this.model = new Gpt2(checkpoint.config(), checkpoint.weights(), pool, kvDtype);
         this.tokenizer = tokenizer;
         this.name = name;
         this.classifier = HfHeads.hasHead(checkpoint) ? new Classifier(model, HfHeads.read(checkpoint)) : null;
@@ -54,14 +55,19 @@ public final class ModelHost implements AutoCloseable {
         this.modelCard = card;
     }
 
-    /** Loads a Hugging Face GPT-2 directory (weights memory-mapped, tokenizer, generation_config.json). */
+    /** Loads a Hugging Face GPT-2 directory (weights memory-mapped, tokenizer, generation_config.json); F32 KV caches. */
     public static ModelHost load(Path dir, ServerSettings settings) {
+        return load(dir, settings, KvDtype.F32);
+    }
+
+    /** As {@link #load(Path, ServerSettings)}, with the KV caches of every request stored as {@code kvDtype}. */
+    public static ModelHost load(Path dir, ServerSettings settings, KvDtype kvDtype) {
         LoadedCheckpoint ck = HfCheckpoint.load(dir);
         Gpt2Tokenizer tok = Gpt2Tokenizer.fromDirectory(dir);
         int th = settings.threads() > 0 ? settings.threads() : Parallel.defaultThreads();
         String name = settings.modelName() != null ? settings.modelName()
                 : dir.toAbsolutePath().normalize().getFileName().toString();
-        return new ModelHost(ck, new Parallel(th), tok, name, settings);
+        return new ModelHost(ck, new Parallel(th), tok, name, settings, kvDtype);
     }
 
     public String name() {

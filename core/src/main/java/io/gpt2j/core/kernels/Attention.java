@@ -89,7 +89,7 @@ public final class Attention {
         weighted4(out, o, values, base, mask, n, scores, so, any, inv);
     }
 
-    private static boolean anyUnmasked(byte[] mask, int n) {
+    static boolean anyUnmasked(byte[] mask, int n) {
         for (int p = 0; p < n; p++) if (mask[p] != 0) return true;
         return false;
     }
@@ -112,7 +112,7 @@ public final class Attention {
     }
 
     /** scores[so, so + n) := exp(score - max) in place (masked -inf become 0); returns their sum. */
-    private static float softmaxUnnormalised(float[] scores, int so, int n) {
+    static float softmaxUnnormalised(float[] scores, int so, int n) {
         // Scalar on purpose. Inlined into attend4's pool task, the vector max/exp loops were left un-intrinsified by C2
         // at gpt2-large batch 8 (2.3 MB of vector boxes per decode step, found with a JFR allocation profile); this is
         // O(n) next to attend4's O(n * HS) products, and Math.exp is an intrinsic.

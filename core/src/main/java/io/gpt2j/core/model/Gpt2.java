@@ -2,6 +2,7 @@ package io.gpt2j.core.model;
 
 import io.gpt2j.core.io.DType;
 import io.gpt2j.core.io.Tensor;
+import io.gpt2j.core.kernels.AttentionF16;
 import io.gpt2j.core.kernels.Kernels;
 import io.gpt2j.core.kernels.MatMul;
 import io.gpt2j.core.kernels.TypedMatMul;
@@ -17,6 +18,7 @@ import java.util.List;
  * GPT-2 forward pass over a batch with a KV cache, exactly as transformers' GPT2LMHeadModel computes it.
  * Immutable and shared across threads; all mutable data lives in the caller's {@link InferenceState}.
  * It knows nothing of sampling or generation. Weights stored as F16/BF16 are widened to F32 once, off-heap.
+ * The model's {@link KvDtype} is the storage type of the caches {@link #newState(int, int)} makes.
  */
 public final class Gpt2 {
     private final Gpt2Config config;
@@ -26,6 +28,7 @@ public final class Gpt2 {
     private final MemorySegment wte, wpe, lnFw, lnFb, lmHead;
     private final DType wteType, lmHeadType;
     private final List<Block> blocks;
+    private final KvDtype kvDtype;
     /** Most attention-score floats kept as per-item slices in the scratch (4 MB). */
     private static final int SLICED_SCORES = 1 << 20;
 
@@ -35,7 +38,15 @@ public final class Gpt2 {
                          DType attnT, DType projT, DType fcT, DType mlpT) {
     }
 
+    /** A model whose caches are F32 (exact: what transformers caches). */
     public Gpt2(Gpt2Config config, Gpt2Weights weights, Parallel pool) {
+        this(config, weights, pool, KvDtype.F32);
+    }
+
+    /** A model whose caches ({@link #newState(int, int)}) store keys and values as {@code kvDtype}. */
+    public Gpt2(Gpt2Config config, Gpt2Weights weights, Parallel pool, KvDtype kvDtype) {
+        if (kvDtype == null) throw new IllegalArgumentException("KV-cache dtype is null (use F32 or F16)");
+        this.kvDtype = kvDtype;
         this.config = config;
         this.weights = weights;
         this.pool = pool;
@@ -95,9 +106,19 @@ public final class Gpt2 {
         return pool;
     }
 
-    /** A fresh cache for {@code batch} rows of up to {@code capacity} tokens (≤ n_positions). */
+    /** Storage type of the caches {@link #newState(int, int)} makes. */
+    public KvDtype kvDtype() {
+        return kvDtype;
+    }
+
+    /** A fresh cache for {@code batch} rows of up to {@code capacity} tokens (≤ n_positions), in the model's KV dtype. */
     public InferenceState newState(int batch, int capacity) {
-        return new InferenceState(config, batch, capacity);
+        return new InferenceState(config, batch, capacity, kvDtype);
+    }
+
+    /** A fresh cache storing keys and values as {@code kvDtype}. */
+    public InferenceState newState(int batch, int capacity, KvDtype kvDtype) {
+        return new InferenceState(config, batch, capacity, kvDtype);
     }
 
     /**
@@ -201,6 +222,7 @@ public final class Gpt2 {
             maxCapacity = Math.max(maxCapacity, rowState[r].capacity);
         }
         final int maxN = maxSlot + 1;
+        final KvDtype kv = rowState[0].kvDtype; // one dtype per pass (decodeBatch checks)
         final long scoreFloats = (long) rows * NH * maxN, fullScoreFloats = (long) rows * NH * maxCapacity;
         sc.tasks.begin(sc, rowState, rowB, rowSlot, config, maxN, activation);
         for (int l = 0; l < blocks.size(); l++) {
@@ -209,18 +231,10 @@ public final class Gpt2 {
             if (config.scaleAttnByInverseLayerIdx()) scale /= (l + 1);
             Kernels.layerNorm(sc.xn, x, w.ln1w, w.ln1b, rows, E, eps);
             TypedMatMul.conv1d(sc.qkv, sc.xn, w.attnW, w.attnT, w.attnB, rows, E, 3 * E, pool, work);
-            for (int r = 0; r < rows; r++) {
-                InferenceState st = rowState[r];
-                float[] k = st.keys[l][rowB[r]], v = st.values[l][rowB[r]];
-                int cap = st.capacity, slot = rowSlot[r], o = r * 3 * E;
-                for (int h = 0; h < NH; h++) {
-                    System.arraycopy(sc.qkv, o + E + h * HS, k, (h * cap + slot) * HS, HS);
-                    System.arraycopy(sc.qkv, o + 2 * E + h * HS, v, (h * cap + slot) * HS, HS);
-                }
-            }
+            for (int r = 0; r < rows; r++) storeKv(rowState[r], l, rowB[r], rowSlot[r], sc.qkv, r * 3 * E);
             // decode: each chunk of (row, head) items uses the scores slice of its first item, no allocation per
             // step; prefill (slices would take rows*NH*maxN > SLICED_SCORES floats) allocates one array per chunk
-            LayerTasks.AttendBase attend = sc.tasks.attention(HS);
+            LayerTasks.AttendBase attend = sc.tasks.attention(HS, kv);
             attend.layer(l, scale, scoreFloats <= SLICED_SCORES
                     ? sc.scores((int) scoreFloats, (int) Math.min(fullScoreFloats, SLICED_SCORES)) : null);
             pool.forRange(rows * NH, 8, attend);
@@ -233,6 +247,24 @@ public final class Gpt2 {
             Kernels.add(x, sc.out, rows * E);
         }
         sc.tasks.end();
+    }
+
+    /** Keys and values of one row (its c_attn output at qkv[o + E, o + 3E)) into cache slot {@code slot} of layer l. */
+    private void storeKv(InferenceState st, int l, int b, int slot, float[] qkv, int o) {
+        final int E = config.nEmbd(), NH = config.nHead(), HS = config.headSize(), cap = st.capacity;
+        if (st.kvDtype == KvDtype.F16) {
+            short[] k = st.keysH[l][b], v = st.valuesH[l][b];
+            for (int h = 0; h < NH; h++) {
+                AttentionF16.store(k, (h * cap + slot) * HS, qkv, o + E + h * HS, HS);
+                AttentionF16.store(v, (h * cap + slot) * HS, qkv, o + 2 * E + h * HS, HS);
+            }
+        } else {
+            float[] k = st.keys[l][b], v = st.values[l][b];
+            for (int h = 0; h < NH; h++) {
+                System.arraycopy(qkv, o + E + h * HS, k, (h * cap + slot) * HS, HS);
+                System.arraycopy(qkv, o + 2 * E + h * HS, v, (h * cap + slot) * HS, HS);
+            }
+        }
     }
 
     /**
@@ -252,6 +284,10 @@ public final class Gpt2 {
             if (st.batch != 1) throw new IllegalArgumentException("decodeBatch needs batch-1 states; state " + i + " has " + st.batch + " rows");
             // a quadratic scan, not a set: batches are small and the step must not allocate
             for (int j = 0; j < i; j++) if (states[j] == st) throw new IllegalArgumentException("state " + i + " appears twice");
+            if (st.kvDtype != states[0].kvDtype) {
+                throw new IllegalArgumentException("state " + i + " has an " + st.kvDtype + " KV cache, state 0 an "
+                        + states[0].kvDtype + " one: decodeBatch needs one cache dtype");
+            }
             if (st.length >= st.capacity) {
                 throw new IllegalArgumentException("context overflow: state " + i + " holds " + st.length + " tokens, its capacity is " + st.capacity);
             }

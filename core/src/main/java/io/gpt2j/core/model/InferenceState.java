@@ -1,41 +1,59 @@
 package io.gpt2j.core.model;
 
 /**
- * Mutable per-batch state owned by one caller: the KV cache of B rows × capacity positions and the scratch
- * buffers of a forward pass. Rows share a common length (left padding keeps them aligned, as in transformers);
- * padded slots are excluded through the attention mask. Not thread-safe: one generation loop owns it.
+ * Mutable per-batch state owned by one caller: the KV cache of B rows × capacity positions (F32 or F16, see
+ * {@link KvDtype}) and the scratch buffers of a forward pass. Rows share a common length (left padding keeps them
+ * aligned, as in transformers); padded slots are excluded through the attention mask. Not thread-safe: one
+ * generation loop owns it.
  */
 public final class InferenceState {
     final Gpt2Config config;
     final int batch;
     final int capacity;
+    final KvDtype kvDtype;
     int length;
-    /** keys[layer][row]: [NH][capacity][HS], head-major so attention reads each head's keys sequentially. */
+    /** keys[layer][row]: [NH][capacity][HS], head-major so attention reads each head's keys sequentially; null for F16. */
     final float[][][] keys;
     final float[][][] values;
+    /** The same layout as F16 bits (Float.floatToFloat16) when the cache is F16, else null. */
+    final short[][][] keysH;
+    final short[][][] valuesH;
     /** Attention mask of what the cache holds, [row][capacity]; 1 = attend, 0 = pad. */
     final byte[][] mask;
     Scratch scratch;
 
-    InferenceState(Gpt2Config config, int batch, int capacity) {
+    InferenceState(Gpt2Config config, int batch, int capacity, KvDtype kvDtype) {
         if (batch <= 0) throw new IllegalArgumentException("batch must be positive, got " + batch);
         if (capacity <= 0 || capacity > config.nPositions()) {
             throw new IllegalArgumentException("cache capacity " + capacity + " must be in [1, n_positions=" + config.nPositions() + "]");
         }
+        if (kvDtype == null) throw new IllegalArgumentException("KV-cache dtype is null (use F32 or F16)");
         this.config = config;
         this.batch = batch;
         this.capacity = capacity;
+        this.kvDtype = kvDtype;
         int l = config.nLayer();
-        this.keys = new float[l][batch][];
-        this.values = new float[l][batch][];
         int per = config.nEmbd() * capacity;
-        for (int i = 0; i < l; i++) {
-            for (int b = 0; b < batch; b++) {
-                keys[i][b] = new float[per];
-                values[i][b] = new float[per];
-            }
-        }
+        boolean half = kvDtype == KvDtype.F16;
+        this.keys = half ? null : new float[l][batch][per];
+        this.values = half ? null : new float[l][batch][per];
+        this.keysH = half ? new short[l][batch][per] : null;
+        this.valuesH = half ? new short[l][batch][per] : null;
         this.mask = new byte[batch][capacity];
+    }
+
+    /** Storage type of the keys and values. */
+    public KvDtype kvDtype() {
+        return kvDtype;
+    }
+
+    /** Rows of layer l's keys (a float[][] or short[][]: System.arraycopy and clone work on either). */
+    private Object[] keyRows(int l) {
+        return keys != null ? keys[l] : keysH[l];
+    }
+
+    private Object[] valueRows(int l) {
+        return values != null ? values[l] : valuesH[l];
     }
 
     public int batch() {
@@ -64,43 +82,43 @@ public final class InferenceState {
     /** In-place row permutation for beam search: row i becomes the old row src[i] (rows may repeat). */
     public void reorder(int[] src) {
         if (src.length != batch) throw new IllegalArgumentException("reorder needs " + batch + " row indices, got " + src.length);
-        int n = length * config.headSize();
-        for (int l = 0; l < keys.length; l++) {
-            float[][] k = keys[l].clone(), v = values[l].clone();
-            float[][] nk = new float[batch][], nv = new float[batch][];
-            boolean[] used = new boolean[batch];
-            for (int i = 0; i < batch; i++) {
-                int s = src[i];
-                if (s < 0 || s >= batch) throw new IllegalArgumentException("row index " + s + " out of range [0," + batch + ")");
-                if (!used[s]) {
-                    used[s] = true;
-                    nk[i] = k[s];
-                    nv[i] = v[s];
-                } else {
-                    nk[i] = k[s].clone();
-                    nv[i] = v[s].clone();
-                }
-            }
-            // buffers of rows nobody picked are dropped; copies were made for repeated picks
-            keys[l] = nk;
-            values[l] = nv;
+        for (int s : src) {
+            if (s < 0 || s >= batch) throw new IllegalArgumentException("row index " + s + " out of range [0," + batch + ")");
+        }
+        for (int l = 0; l < config.nLayer(); l++) {
+            permute(keyRows(l), src);
+            permute(valueRows(l), src);
         }
         byte[][] m = mask.clone();
         for (int i = 0; i < batch; i++) mask[i] = m[src[i]].clone();
-        if (n < 0) throw new AssertionError();
+    }
+
+    /** rows[i] := old rows[src[i]]; a row picked twice is copied, rows nobody picked are dropped. */
+    private static void permute(Object[] rows, int[] src) {
+        Object[] old = rows.clone();
+        boolean[] used = new boolean[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            Object r = old[src[i]];
+            rows[i] = !used[src[i]] ? r : r instanceof float[] f ? f.clone() : ((short[]) r).clone();
+            used[src[i]] = true;
+        }
     }
 
     /** A new state holding copies of the given rows (rows may repeat), e.g. to expand a prompt for n samples. */
     public InferenceState gather(int[] rows, int newCapacity) {
         if (newCapacity < length) throw new IllegalArgumentException("capacity " + newCapacity + " < cached length " + length);
-        InferenceState out = new InferenceState(config, rows.length, newCapacity);
+        for (int s : rows) {
+            if (s < 0 || s >= batch) throw new IllegalArgumentException("row index " + s + " out of range [0," + batch + ")");
+        }
+        InferenceState out = new InferenceState(config, rows.length, newCapacity, kvDtype);
         int hs = config.headSize(), nh = config.nHead();
-        for (int l = 0; l < keys.length; l++) {
+        for (int l = 0; l < config.nLayer(); l++) {
+            Object[] k = keyRows(l), v = valueRows(l), ok = out.keyRows(l), ov = out.valueRows(l);
             for (int i = 0; i < rows.length; i++) {
                 int s = rows[i];
                 for (int h = 0; h < nh; h++) {
-                    System.arraycopy(keys[l][s], h * capacity * hs, out.keys[l][i], h * newCapacity * hs, length * hs);
-                    System.arraycopy(values[l][s], h * capacity * hs, out.values[l][i], h * newCapacity * hs, length * hs);
+                    System.arraycopy(k[s], h * capacity * hs, ok[i], h * newCapacity * hs, length * hs);
+                    System.arraycopy(v[s], h * capacity * hs, ov[i], h * newCapacity * hs, length * hs);
                 }
             }
         }
@@ -111,11 +129,13 @@ public final class InferenceState {
 
     /** Key of (layer, row, head, pos) as stored: for tests that compare the cache with transformers'. */
     public float key(int layer, int row, int head, int pos, int d) {
-        return keys[layer][row][(head * capacity + pos) * config.headSize() + d];
+        int i = (head * capacity + pos) * config.headSize() + d;
+        return keys != null ? keys[layer][row][i] : Float.float16ToFloat(keysH[layer][row][i]);
     }
 
     public float value(int layer, int row, int head, int pos, int d) {
-        return values[layer][row][(head * capacity + pos) * config.headSize() + d];
+        int i = (head * capacity + pos) * config.headSize() + d;
+        return values != null ? values[layer][row][i] : Float.float16ToFloat(valuesH[layer][row][i]);
     }
 
     /** Per-forward scratch buffers, grown on demand and then reused (no allocation per decoded token). */

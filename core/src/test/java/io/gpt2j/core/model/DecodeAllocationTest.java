@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Vector API value (hundreds of KB per step); so the test measures window after window (for up to WARM_NANOS) and
  * needs one window at or under VECTOR_BOUND bytes (16 B a step on average). One forRange with a capturing lambda
  * per step (~40 B) fails every window; before this work a step allocated ~8 KB. Typically the first to eleventh
- * window reads 0 bytes.
+ * window reads 0 bytes. The F16 KV cache (its store and its own attention tasks) is measured the same way.
  */
 class DecodeAllocationTest {
     static final int WINDOW = 64, VECTOR_BOUND = WINDOW * 16;
@@ -57,8 +57,22 @@ class DecodeAllocationTest {
     }
 
     static Gpt2 model(DType dt) {
+        return model(dt, KvDtype.F32);
+    }
+
+    static Gpt2 model(DType dt, KvDtype kv) {
         Gpt2Weights w = dt == DType.F32 ? checkpoint.weights() : WeightConversion.convert(checkpoint.weights(), dt);
-        return new Gpt2(checkpoint.config(), w, pool);
+        return new Gpt2(checkpoint.config(), w, pool, kv);
+    }
+
+    /** The F16 KV cache: its store in the layer loop and its two attention tasks (F32 and Q8_0 weights). */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "Q8_0"})
+    void f16CacheAllocatesNothing(DType dt) {
+        Gpt2 model = model(dt, KvDtype.F16);
+        forwardSteps(model, 1, dt);
+        forwardSteps(model, 2, dt);
+        decodeBatchSteps(model, dt);
     }
 
     @ParameterizedTest
@@ -76,7 +90,7 @@ class DecodeAllocationTest {
         int[][] prompt = new int[B][8];
         for (int b = 0; b < B; b++) for (int t = 0; t < 8; t++) prompt[b][t] = 1 + 8 * b + t;
         int[][] step = new int[B][1];
-        assertWindow("forward B=" + B + " " + dt, () -> {
+        assertWindow("forward B=" + B + " " + dt + " " + model.kvDtype() + " cache", () -> {
             state.reset();
             model.forward(state, prompt, null, null, logits, null, false);
         }, () -> {
@@ -88,13 +102,16 @@ class DecodeAllocationTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "Q8_0"})
     void decodeBatchAllocatesNothing(DType dt) {
-        Gpt2 model = model(dt);
+        decodeBatchSteps(model(dt), dt);
+    }
+
+    private static void decodeBatchSteps(Gpt2 model, DType dt) {
         int n = 5, V = model.config().vocabSize();
         InferenceState[] states = new InferenceState[n];
         for (int i = 0; i < n; i++) states[i] = model.newState(1, model.config().nPositions());
         float[] logits = new float[n * V];
         int[] next = new int[n];
-        assertWindow("decodeBatch n=" + n + " " + dt, () -> {
+        assertWindow("decodeBatch n=" + n + " " + dt + " " + model.kvDtype() + " cache", () -> {
             for (int i = 0; i < n; i++) {
                 states[i].reset();
                 int[][] prompt = new int[1][1 + i]; // different lengths, as in continuous batching
