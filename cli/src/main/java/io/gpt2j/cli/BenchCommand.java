@@ -65,8 +65,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         int th = threads == null ? Parallel.defaultThreads() : threads;
         long t0 = System.nanoTime();
-        DType dt = dtype == null ? null : DType.fromName(dtype.toUpperCase(java.util.Locale.ROOT));
-        if (dtype != null && dt == null) throw new IllegalArgumentException("--dtype must be f32, f16, bf16 or q8_0, got '" + dtype + "'");
+        DType dt = WeightConversion.parseTarget(dtype, "--dtype");
         KvDtype kv = KvDtype.parse(kvDtype, "--kv-dtype");
         LoadedCheckpoint ck = HfCheckpoint.load(model); // after validating: nothing is left mapped on a bad flag
         Gpt2Weights weights = ck.weights();

@@ -5,7 +5,9 @@ import io.gpt2j.core.kernels.Parallel;
 import io.gpt2j.core.load.HfCheckpoint;
 import io.gpt2j.core.load.LoadedCheckpoint;
 import io.gpt2j.core.model.Gpt2;
+import io.gpt2j.core.io.DType;
 import io.gpt2j.core.model.KvDtype;
+import io.gpt2j.core.model.WeightConversion;
 import io.gpt2j.core.tokenizer.Gpt2Tokenizer;
 import io.gpt2j.generate.GeneratedSequence;
 import io.gpt2j.generate.GenerationConfig;
@@ -42,6 +44,9 @@ final class GenerateCommand implements Callable<Integer> {
     Integer threads;
     @Option(names = "--kv-dtype", defaultValue = "f32", description = "KV-cache storage: f32 (exact) or f16 (half the cache bytes; default f32)")
     String kvDtype;
+    @Option(names = "--dtype", description = "convert the matmul weights to f32, f16, bf16 or q8_0 at load (default: as stored; "
+            + "gpt2j quantize writes such a checkpoint once, to be memory-mapped)")
+    String dtype;
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
     @Parameters(arity = "1..*", paramLabel = "PROMPT", description = "one or more prompts (run together as one left-padded batch)")
@@ -96,12 +101,13 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         int th = threads == null ? Parallel.defaultThreads() : threads;
         KvDtype kv = KvDtype.parse(kvDtype, "--kv-dtype");
+        DType dt = WeightConversion.parseTarget(dtype, "--dtype");
         Map<String, Object> overrides = new LinkedHashMap<>();
         fields.forEach((k, v) -> overrides.put(k, value(v)));
         try (LoadedCheckpoint ck = HfCheckpoint.load(model); Parallel pool = new Parallel(th)) {
             GenerationConfig cfg = GenerationConfig.fromMap(ck.generationConfig(), overrides);
             Gpt2Tokenizer tok = Gpt2Tokenizer.fromDirectory(model);
-            Generator gen = Generator.forGpt2(new Gpt2(ck.config(), ck.weights(), pool, kv), tok);
+            Generator gen = Generator.forGpt2(new Gpt2(ck.config(), WeightConversion.forTarget(ck.weights(), dt, pool), pool, kv), tok);
             List<int[]> ids = new ArrayList<>();
             for (int i = 0; i < prompts.size(); i++) {
                 int[] p = tok.encode(prompts.get(i));

@@ -47,6 +47,8 @@ final class ServeCommand implements Callable<Integer> {
     int threads;
     @Option(names = "--kv-dtype", defaultValue = "${env:GPT2J_KV_DTYPE:-f32}", description = "KV-cache storage, f32 or f16: f16 halves the cache memory per position (GPT2J_KV_DTYPE)")
     String kvDtype;
+    @Option(names = "--dtype", defaultValue = "${env:GPT2J_DTYPE}", description = "convert the matmul weights to f32, f16, bf16 or q8_0 at load (default: as stored; GPT2J_DTYPE)")
+    String dtype;
 
     ServerSettings settings() {
         return new ServerSettings(host, port, apiKey, modelName, timeoutMs, maxConcurrent, maxBody, maxBatchTokens,
@@ -57,7 +59,8 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         ServerSettings s = settings();
         KvDtype kv = KvDtype.parse(kvDtype, "--kv-dtype"); // before listening: a bad value is a startup error
-        GptServer server = GptServer.start(s, () -> ModelHost.load(model, s, kv));
+        io.gpt2j.core.io.DType dt = io.gpt2j.core.model.WeightConversion.parseTarget(dtype, "--dtype"); // also before listening
+        GptServer server = GptServer.start(s, () -> ModelHost.load(model, s, kv, dt));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.shutdown();

@@ -104,6 +104,24 @@ class GenerateCommandTest {
         assertEquals("gpt2j generate: --kv-dtype must be f32 or f16, got 'int8'", bad.err().strip());
     }
 
+    @SuppressWarnings("unchecked")
+    @Test
+    void weightDtypeConvertsAtLoadAndABadValueIsAnError() {
+        Run plain = run("generate", "--model", MODEL, "--max-new-tokens", "10", "--json", "The lighthouse stood on");
+        // the checkpoint is F32: --dtype f32 keeps the mapped weights, so greedy output is the same tokens
+        Run same = run("generate", "--model", MODEL, "--max-new-tokens", "10", "--dtype", "F32", "--json", "The lighthouse stood on");
+        assertEquals(0, same.code(), same.err());
+        assertEquals(Json.parseObject(plain.out().trim()).get("generated_token_ids"), Json.parseObject(same.out().trim()).get("generated_token_ids"));
+        for (String dt : new String[] {"f16", "bf16", "q8_0"}) {
+            Run r = run("generate", "--model", MODEL, "--max-new-tokens", "10", "--dtype", dt, "--json", "The lighthouse stood on");
+            assertEquals(0, r.code(), dt + ": " + r.err());
+            assertEquals(10, ((List<Object>) Json.parseObject(r.out().trim()).get("generated_token_ids")).size(), dt);
+        }
+        Run bad = run("generate", "--model", MODEL, "--dtype", "int4", "x");
+        assertEquals(1, bad.code());
+        assertEquals("gpt2j generate: --dtype must be f32, f16, bf16 or q8_0, got 'int4'", bad.err().strip());
+    }
+
     @Test
     void badValuesAreOneLineErrorsWithNonZeroExit() {
         Run r = run("generate", "--model", MODEL, "--top-p", "2", "x");

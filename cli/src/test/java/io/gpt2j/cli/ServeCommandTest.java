@@ -11,6 +11,9 @@ import picocli.CommandLine;
 class ServeCommandTest {
     @Test
     void flagsAndDefaults() {
+        err.getBuffer().setLength(0);
+        assertEquals(1, cl.execute("serve", "--model", "m", "--port", "0", "--dtype", "q4_0"));
+        assertEquals("gpt2j serve: --dtype must be f32, f16, bf16 or q8_0, got 'q4_0'", err.toString().strip());
         ServeCommand c = new ServeCommand();
         new CommandLine(c).parseArgs("--model", "m", "--port", "0", "--api-key", "k", "--request-timeout-ms", "1234",
                 "--max-concurrent-requests", "3", "--max-body-bytes", "99", "--max-batch-tokens", "777");

@@ -36,10 +36,10 @@ public final class ModelHost implements AutoCloseable {
     private final ClassificationQueue classification;
 
     private ModelHost(LoadedCheckpoint checkpoint, Parallel pool, Gpt2Tokenizer tokenizer, String name,
-                      ServerSettings settings, KvDtype kvDtype) {
+                      ServerSettings settings, KvDtype kvDtype, io.gpt2j.core.io.DType dtype) {
         this.checkpoint = checkpoint;
         this.pool = pool;
-        this.model = new Gpt2(checkpoint.config(), checkpoint.weights(), pool, kvDtype);
+        this.model = new Gpt2(checkpoint.config(), io.gpt2j.core.model.WeightConversion.forTarget(checkpoint.weights(), dtype, pool), pool, kvDtype);
         this.tokenizer = tokenizer;
         this.name = name;
         this.classifier = HfHeads.hasHead(checkpoint) ? new Classifier(model, HfHeads.read(checkpoint)) : null;
@@ -62,12 +62,20 @@ public final class ModelHost implements AutoCloseable {
 
     /** As {@link #load(Path, ServerSettings)}, with the KV caches of every request stored as {@code kvDtype}. */
     public static ModelHost load(Path dir, ServerSettings settings, KvDtype kvDtype) {
+        return load(dir, settings, kvDtype, null);
+    }
+
+    /**
+     * As {@link #load(Path, ServerSettings, KvDtype)}, with the matmul weights converted to {@code dtype} (F32, F16,
+     * BF16 or Q8_0) at load; null keeps them as stored.
+     */
+    public static ModelHost load(Path dir, ServerSettings settings, KvDtype kvDtype, io.gpt2j.core.io.DType dtype) {
         LoadedCheckpoint ck = HfCheckpoint.load(dir);
         Gpt2Tokenizer tok = Gpt2Tokenizer.fromDirectory(dir);
         int th = settings.threads() > 0 ? settings.threads() : Parallel.defaultThreads();
         String name = settings.modelName() != null ? settings.modelName()
                 : dir.toAbsolutePath().normalize().getFileName().toString();
-        return new ModelHost(ck, new Parallel(th), tok, name, settings, kvDtype);
+        return new ModelHost(ck, new Parallel(th), tok, name, settings, kvDtype, dtype);
     }
 
     public String name() {

@@ -55,6 +55,27 @@ public final class WeightConversion {
         return new Gpt2Weights(wte, copy(w.wpe(), arena), layers, copy(w.lnFWeight(), arena), copy(w.lnFBias(), arena), head);
     }
 
+    /**
+     * A {@code --dtype} flag value (f32, f16, bf16 or q8_0, any case) as the dtype to convert the matmul weights to;
+     * null stays null (keep them as stored). The error names the flag and the value.
+     */
+    public static DType parseTarget(String value, String flag) {
+        if (value == null) return null;
+        DType dt = DType.fromName(value.toUpperCase(java.util.Locale.ROOT));
+        if (dt != DType.F32 && dt != DType.F16 && dt != DType.BF16 && dt != DType.Q8_0) {
+            throw new IllegalArgumentException(flag + " must be f32, f16, bf16 or q8_0, got '" + value + "'");
+        }
+        return dt;
+    }
+
+    /**
+     * The weights to run with {@code --dtype target}: as they are when target is null or they are stored so already
+     * (a mapped checkpoint stays mapped), else converted on {@code pool}.
+     */
+    public static Gpt2Weights forTarget(Gpt2Weights w, DType target, Parallel pool) {
+        return target == null || storedAs(w, target) ? w : convert(w, target, pool);
+    }
+
     /** True when every matmul weight of {@code w} is already stored as {@code target} (converting would only copy). */
     public static boolean storedAs(Gpt2Weights w, DType target) {
         boolean all = w.wte().dtype() == target && w.lmHead().dtype() == target;
