@@ -29,24 +29,26 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
 
     /** Element i as float, converting F16/BF16/F64/integers, and Q8_0 (its block's fp16 scale times the int8). */
     public float getFloat(long i) {
-        return switch (dtype) {
+        if (dtype.transposed()) { // logical [in, out] element i = (c, j) is stored at j * in + c
+            long out = shape[shape.length - 1], in = numel() / out;
+            return at(dtype.base(), i % out * in + i / out);
+        }
+        return at(dtype, i);
+    }
+
+    private float at(DType dt, long i) {
+        return switch (dt) {
             case F32 -> data.get(F32_LE, i * 4);
             case F16 -> Float.float16ToFloat(data.get(I16_LE, i * 2));
             case BF16 -> Float.intBitsToFloat((data.get(I16_LE, i * 2) & 0xffff) << 16);
             case F64 -> (float) Double.longBitsToDouble(data.get(I64_LE, i * 8));
             case I64 -> data.get(I64_LE, i * 8);
-            case Q8_0 -> q8At(i);
-            case Q8_0_T -> { // logical [in, out] element i = (c, j) is stored at j * in + c
-                long out = shape[shape.length - 1], in = numel() / out;
-                yield q8At(i % out * in + i / out);
+            case Q8_0 -> {
+                long block = i / 32 * 34;
+                yield Float.float16ToFloat(data.get(I16_LE, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + i % 32);
             }
             default -> throw new UnsupportedOperationException("getFloat on " + dtype + " tensor " + name);
         };
-    }
-
-    private float q8At(long k) {
-        long block = k / 32 * 34;
-        return Float.float16ToFloat(data.get(I16_LE, block)) * data.get(ValueLayout.JAVA_BYTE, block + 2 + k % 32);
     }
 
     public long getLong(long i) {

@@ -43,7 +43,8 @@ public final class TypedMatMul {
         // C2 drops the Vector API intrinsics of a method that grows too big (seen: the F32 LM head allocating boxes)
         private final Parallel.RangeTask f32Stream = this::f32Stream, typedStream = this::typedStream,
                 typedBlocks = this::typedBlocks, scalarColumns = this::scalarColumns,
-                f32Head = this::f32Head, fusedHead = this::fusedHead, typedHead = this::typedHead,
+                f32Head = this::f32Head, fusedF16 = this::fusedF16, fusedBf16 = this::fusedBf16, fusedQ8 = this::fusedQ8,
+                typedHead = this::typedHead,
                 scalarHead = this::scalarHead;
 
         float[] partial(int n) {
@@ -126,9 +127,17 @@ public final class TypedMatMul {
             MatMul.linearTRows(out, inp, w, 0, T, C, OC, v0, v1);
         }
 
-        /** LM head, one input row, reduced precision widened in registers. */
-        private void fusedHead(int v0, int v1) {
-            for (int v = v0; v < v1; v++) out[v] = dot1(inp, w, dt, (long) v * C, C);
+        /** LM head (or a transposed Conv1D weight), one input row, widened in registers: one task per dtype. */
+        private void fusedF16(int v0, int v1) {
+            for (int v = v0; v < v1; v++) out[v] = dotF16(inp, w, (long) v * C, C);
+        }
+
+        private void fusedBf16(int v0, int v1) {
+            for (int v = v0; v < v1; v++) out[v] = dotBf16(inp, w, (long) v * C, C);
+        }
+
+        private void fusedQ8(int v0, int v1) {
+            for (int v = v0; v < v1; v++) out[v] = dotQ8(inp, w, (long) v * C, C);
         }
 
         private void scalarHead(int v0, int v1) {
@@ -157,10 +166,10 @@ public final class TypedMatMul {
         try {
             if (Kernels.SCALAR) {
                 pool.forRange(OC, 64, work.scalarColumns);
-            } else if (dt == DType.Q8_0_T && T <= MatMul.STREAM_ROWS) {
-                // the stored [OC, C] blocks are an LM-head-shaped weight: one row is a dot product per output, read
+            } else if (dt.transposed() && T <= MatMul.STREAM_ROWS) {
+                // the stored [OC, C] rows are an LM-head-shaped weight: one row is a dot product per output, read
                 // as one sequential stream; a few rows widen groups of output rows into panels
-                linearT(out, inp, w, DType.Q8_0, T, C, OC, pool, work);
+                linearT(out, inp, w, dt.base(), T, C, OC, pool, work);
                 if (bias != null) {
                     for (int t = 0; t < T; t++) {
                         for (int j = 0; j < OC; j++) out[t * OC + j] += bias.getAtIndex(MatMul.F32, j);
@@ -180,8 +189,8 @@ public final class TypedMatMul {
                 // time: 250 -> 200 ms, 80 -> 100 GFLOP/s); the copy is C*NB floats per T*C*NB*2 FLOPs
                 int blocks = (OC + NB - 1) / NB, parts = Math.min(MatMul.streamParts(pool.threads()), blocks);
                 work.span = (blocks + parts - 1) / parts;
-                // Q8_0_T: each part also holds the NB output rows it widens before packing them as columns
-                work.panels(parts, (long) C * NB * (dt == DType.Q8_0_T ? 2 : 1));
+                // transposed dtypes: each part also holds the NB output rows it widens before packing them as columns
+                work.panels(parts, (long) C * NB * (dt.transposed() ? 2 : 1));
                 work.tiles(parts, T * NB);
                 pool.forRange(parts, 1, work.typedBlocks);
             }
@@ -363,10 +372,10 @@ public final class TypedMatMul {
     static void panelBlock(float[] out, float[] inp, MemorySegment w, DType dt, MemorySegment bias, MemorySegment panel,
                            float[] tile, int T, int C, int OC, int j) {
         int nb = Math.min(NB, OC - j);
-        if (dt == DType.Q8_0_T) {
-            // output rows j..j+nb are contiguous blocks: widen them behind the panel, then pack them as its columns
+        if (dt.transposed()) {
+            // output rows j..j+nb are contiguous: widen them behind the panel, then pack them as its columns
             long raw = (long) C * NB;
-            Dequant.toF32(panel, raw, w, DType.Q8_0, (long) j * C, nb * C);
+            Dequant.toF32(panel, raw, w, dt.base(), (long) j * C, nb * C);
             for (int k = 0; k < nb; k++) {
                 for (int c = 0; c < C; c++) panel.setAtIndex(MatMul.F32, (long) c * nb + k, panel.getAtIndex(MatMul.F32, raw + (long) k * C + c));
             }
@@ -396,7 +405,7 @@ public final class TypedMatMul {
 
     /** Element (c, j) of a Conv1D weight {@code [C, OC]} stored as {@code dt} (Q8_0_T keeps it at row j, column c). */
     public static float weightAt(MemorySegment w, DType dt, int C, int OC, int c, int j) {
-        return dt == DType.Q8_0_T ? Dequant.scalarAt(w, DType.Q8_0, (long) j * C + c) : Dequant.scalarAt(w, dt, (long) c * OC + j);
+        return dt.transposed() ? Dequant.scalarAt(w, dt.base(), (long) j * C + c) : Dequant.scalarAt(w, dt, (long) c * OC + j);
     }
 
     /** out (T,V) = inp (T,C) @ w (V,C)^T, w stored as {@code dt}: the tied LM head. */
@@ -409,7 +418,8 @@ public final class TypedMatMul {
             }
             if (T == 1 && (dt != DType.Q8_0 || (C % Dequant.QK == 0 && Dequant.QK % Dequant.L == 0 && Dequant.L >= 8))) {
                 // chunks of at most 256 rows, at least 8 per thread (a 1280-row matmul in 256-row chunks splits 3:2)
-                pool.forRange(V, Math.min(256, Math.max(16, V / (8 * pool.threads()))), work.fusedHead);
+                pool.forRange(V, Math.min(256, Math.max(16, V / (8 * pool.threads()))),
+                        dt == DType.F16 ? work.fusedF16 : dt == DType.BF16 ? work.fusedBf16 : work.fusedQ8);
                 return;
             }
             int parts = Math.min(4 * pool.threads(), (V + VB - 1) / VB);
@@ -421,45 +431,54 @@ public final class TypedMatMul {
         }
     }
 
-    /** inp[0, C) . (row of w starting at element e), widening in registers (single-row LM head). */
-    static float dot1(float[] inp, MemorySegment w, DType dt, long e, int C) {
+    // One method per dtype, each reached from its own pool task: with all three inlined into one task, C2 dropped
+    // the Vector API intrinsics of the F16 loop (2.7 MB of vector boxes per gpt2 decode step). Two accumulator
+    // chains each: one output row is one sequential stream, and a single FMA chain would bound it.
+
+    static float dotBf16(float[] inp, MemorySegment w, long e, int C) {
         int L = Dequant.L, c = 0;
-        FloatVector acc = FloatVector.zero(Dequant.S);
-        switch (dt) {
-            case BF16 -> {
-                for (; c + L <= C; c += L) {
-                    IntVector i = (IntVector) ShortVector.fromMemorySegment(Dequant.SS, w, 2 * (e + c), Dequant.LE)
-                            .convertShape(VectorOperators.S2I, Dequant.IS, 0);
-                    acc = i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(Dequant.S, inp, c), acc);
-                }
-            }
-            case F16 -> {
-                for (; c + L <= C; c += L) {
-                    IntVector i = (IntVector) ShortVector.fromMemorySegment(Dequant.SS, w, 2 * (e + c), Dequant.LE)
-                            .convertShape(VectorOperators.S2I, Dequant.IS, 0);
-                    acc = i.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f)
-                            .fma(FloatVector.fromArray(Dequant.S, inp, c), acc);
-                }
-            }
-            default -> {
-                // per block the products are summed first and scaled once, two blocks in flight (two chains):
-                // gpt2-large c_fc's shape from DRAM, one core, 12.5 -> 14.4 GB/s
-                FloatVector a1 = FloatVector.zero(Dequant.S);
-                int nb = C / Dequant.QK, k = 0;
-                long b = e / Dequant.QK * Dequant.QBYTES;
-                for (; k + 1 < nb; k += 2, b += 2 * Dequant.QBYTES) {
-                    FloatVector t0 = blockDot(inp, k * Dequant.QK, w, b), t1 = blockDot(inp, (k + 1) * Dequant.QK, w, b + Dequant.QBYTES);
-                    acc = t0.fma(FloatVector.broadcast(Dequant.S, Float.float16ToFloat(w.get(Dequant.I16, b))), acc);
-                    a1 = t1.fma(FloatVector.broadcast(Dequant.S, Float.float16ToFloat(w.get(Dequant.I16, b + Dequant.QBYTES))), a1);
-                }
-                if (k < nb) acc = blockDot(inp, k * Dequant.QK, w, b).fma(FloatVector.broadcast(Dequant.S, Float.float16ToFloat(w.get(Dequant.I16, b))), acc);
-                acc = acc.add(a1);
-                c = C;
-            }
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0;
+        for (; c + 2 * L <= C; c += 2 * L) {
+            a0 = bf2f(w, e + c).fma(FloatVector.fromArray(Dequant.S, inp, c), a0);
+            a1 = bf2f(w, e + c + L).fma(FloatVector.fromArray(Dequant.S, inp, c + L), a1);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; c < C; c++) s += inp[c] * Dequant.scalarAt(w, dt, e + c);
+        if (c + L <= C) {
+            a0 = bf2f(w, e + c).fma(FloatVector.fromArray(Dequant.S, inp, c), a0);
+            c += L;
+        }
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; c < C; c++) s += inp[c] * Dequant.scalarAt(w, DType.BF16, e + c);
         return s;
+    }
+
+    static float dotF16(float[] inp, MemorySegment w, long e, int C) {
+        int L = Dequant.L, c = 0;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0;
+        for (; c + 2 * L <= C; c += 2 * L) {
+            a0 = h2f(w, e + c).mul(0x1p112f).fma(FloatVector.fromArray(Dequant.S, inp, c), a0);
+            a1 = h2f(w, e + c + L).mul(0x1p112f).fma(FloatVector.fromArray(Dequant.S, inp, c + L), a1);
+        }
+        if (c + L <= C) {
+            a0 = h2f(w, e + c).mul(0x1p112f).fma(FloatVector.fromArray(Dequant.S, inp, c), a0);
+            c += L;
+        }
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        for (; c < C; c++) s += inp[c] * Dequant.scalarAt(w, DType.F16, e + c);
+        return s;
+    }
+
+    /** Q8_0 (C a multiple of QK): per block the products are summed first and scaled once, two blocks in flight. */
+    static float dotQ8(float[] inp, MemorySegment w, long e, int C) {
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0;
+        int nb = C / Dequant.QK, k = 0;
+        long b = e / Dequant.QK * Dequant.QBYTES;
+        for (; k + 1 < nb; k += 2, b += 2 * Dequant.QBYTES) {
+            FloatVector t0 = blockDot(inp, k * Dequant.QK, w, b), t1 = blockDot(inp, (k + 1) * Dequant.QK, w, b + Dequant.QBYTES);
+            a0 = t0.fma(FloatVector.broadcast(Dequant.S, Float.float16ToFloat(w.get(Dequant.I16, b))), a0);
+            a1 = t1.fma(FloatVector.broadcast(Dequant.S, Float.float16ToFloat(w.get(Dequant.I16, b + Dequant.QBYTES))), a1);
+        }
+        if (k < nb) a0 = blockDot(inp, k * Dequant.QK, w, b).fma(FloatVector.broadcast(Dequant.S, Float.float16ToFloat(w.get(Dequant.I16, b))), a0);
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     /** inp[c0, c0 + QK) times the int8 quants of the Q8_0 block at byte b, lane-wise (unscaled). */

@@ -54,7 +54,7 @@ public final class ConvertedCheckpoint {
         SafeTensorsWriter w = new SafeTensorsWriter();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
-            DType as = conv1d.contains(t) ? WeightConversion.conv1dStorage(t, target) : target;
+            DType as = conv1d.contains(t) ? WeightConversion.conv1dFileStorage(t, target) : target;
             if (matmul.contains(t) && t.dtype() != as) {
                 checkConvertible(src, e.getKey(), t, target);
                 w.addLazy(e.getKey(), as, t.shape(), arena -> WeightConversion.to(t, as, arena, pool).data());

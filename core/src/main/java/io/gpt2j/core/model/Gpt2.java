@@ -76,7 +76,7 @@ public final class Gpt2 {
     /** Matmul weights stay in their stored dtype; the typed kernels widen panels on the fly. */
     private static MemorySegment typed(Tensor t) {
         return switch (t.dtype()) {
-            case F32, F16, BF16, Q8_0, Q8_0_T -> t.data();
+            case F32, F16, BF16, Q8_0, Q8_0_T, F16_T, BF16_T -> t.data();
             default -> throw new IllegalArgumentException("tensor " + t.name() + ": dtype " + t.dtype() + " has no matmul kernel");
         };
     }

@@ -78,23 +78,39 @@ public final class WeightConversion {
 
     /** True when every matmul weight of {@code w} is already stored as {@code target} (converting would only copy). */
     public static boolean storedAs(Gpt2Weights w, DType target) {
+        // a Conv1D weight counts in either arrangement: a mapped F16 file is used as it is
         boolean all = w.wte().dtype() == target && w.lmHead().dtype() == target;
         for (Gpt2Weights.Layer l : w.h()) {
-            all &= l.cAttnWeight().dtype() == conv1dStorage(l.cAttnWeight(), target) && l.attnCProjWeight().dtype() == conv1dStorage(l.attnCProjWeight(), target)
-                    && l.cFcWeight().dtype() == conv1dStorage(l.cFcWeight(), target) && l.mlpCProjWeight().dtype() == conv1dStorage(l.mlpCProjWeight(), target);
+            all &= l.cAttnWeight().dtype().base() == target && l.attnCProjWeight().dtype().base() == target
+                    && l.cFcWeight().dtype().base() == target && l.mlpCProjWeight().dtype().base() == target;
         }
         return all;
     }
 
     /**
-     * The dtype a Conv1D weight ({@code [in, out]}) takes when the model is converted to {@code target}: Q8_0 becomes
-     * Q8_0_T (blocks along {@code in} of the transposed weight, llama.cpp's arrangement: single-row decode then reads
-     * every output's weights as one sequential stream, 12.5 -> 14.4 GB/s per core on gpt2-large's c_fc) whenever
-     * {@code in} is a multiple of 32, as in every GPT-2 size; anything else is kept.
+     * The dtype a Conv1D weight ({@code [in, out]}) takes when the model is converted to {@code target} at load:
+     * Q8_0, F16 and BF16 become Q8_0_T, F16_T and BF16_T, stored transposed ({@code out} rows of {@code in} values;
+     * for Q8_0 the blocks run along {@code in}, llama.cpp's arrangement), so single-row decode is a dot product per
+     * output over one sequential stream: one core reads 11.8 -> 17.5 GB/s of Q8_0 (gpt2-large c_fc from DRAM), F16
+     * 16.2 -> 21.0, BF16 15.1 -> 21.3. Q8_0 needs {@code in} to be a multiple of 32 (every GPT-2 size) and keeps its
+     * old arrangement otherwise; F32 stays as it is (it streams at 22.6 GB/s per core already, and is mapped).
      */
     public static DType conv1dStorage(Tensor t, DType target) {
-        if (target == DType.Q8_0 && t.shape().length == 2 && t.shape()[0] % Dequant.QK == 0) return DType.Q8_0_T;
-        return target;
+        if (t.shape().length != 2) return target;
+        return switch (target) {
+            case Q8_0 -> t.shape()[0] % Dequant.QK == 0 ? DType.Q8_0_T : target;
+            case F16 -> DType.F16_T;
+            case BF16 -> DType.BF16_T;
+            default -> target;
+        };
+    }
+
+    /**
+     * The dtype a Conv1D weight takes in a file written for {@code target} (gpt2j quantize): Q8_0_T for Q8_0 (a
+     * gpt2j-only format either way); F16/BF16/F32 stay in the standard layout that transformers reads.
+     */
+    public static DType conv1dFileStorage(Tensor t, DType target) {
+        return target == DType.Q8_0 ? conv1dStorage(t, target) : target;
     }
 
     /** {@link #to(Tensor, DType, Arena, Parallel)} for a Conv1D weight: to {@link #conv1dStorage} of the target. */
@@ -123,8 +139,8 @@ public final class WeightConversion {
             throw new IllegalArgumentException("tensor " + t.name() + ": cannot convert " + from + " weights; expected F32, F16, BF16 or Q8_0");
         }
         if (from == target) return copy(t, arena);
-        if (target == DType.Q8_0_T) return transposedQ8(t, arena, pool);
-        if (from == DType.Q8_0_T) { // back to the logical [in, out] order first
+        if (target.transposed()) return transposed(t, target, arena, pool);
+        if (from.transposed()) { // back to the logical [in, out] order first
             Tensor f = new Tensor(t.name(), DType.F32, t.shape(), arena.allocate(4 * t.numel(), 64));
             split(pool, t.numel(), (a, b) -> {
                 for (long i = a; i < b; i++) f.data().setAtIndex(F32, i, t.getFloat(i));
@@ -163,16 +179,17 @@ public final class WeightConversion {
     }
 
     /**
-     * A 2-D {@code [in, out]} weight as Q8_0_T: transposed into F32 {@code [out, in]} scratch (64 output columns at a
-     * time, so each source row is read in runs of 64), then quantized in blocks of 32 along {@code in}.
+     * A 2-D {@code [in, out]} weight stored transposed as {@code target} (Q8_0_T, F16_T, BF16_T): transposed into F32
+     * {@code [out, in]} scratch (64 output columns at a time, so each source row is read in runs of 64), then
+     * converted to the base encoding (Q8_0: blocks of 32 along {@code in}).
      */
-    private static Tensor transposedQ8(Tensor t, Arena arena, Parallel pool) {
+    private static Tensor transposed(Tensor t, DType target, Arena arena, Parallel pool) {
         long[] sh = t.shape();
-        if (sh.length != 2 || sh[0] % Dequant.QK != 0) {
-            throw new IllegalArgumentException("tensor " + t.name() + ": shape " + t.shapeString() + " cannot be stored as Q8_0_T (needs [in, out] with in a multiple of 32)");
+        if (sh.length != 2 || (target == DType.Q8_0_T && sh[0] % Dequant.QK != 0)) {
+            throw new IllegalArgumentException("tensor " + t.name() + ": shape " + t.shapeString() + " cannot be stored as " + target
+                    + " (needs [in, out]" + (target == DType.Q8_0_T ? " with in a multiple of 32)" : ")"));
         }
         int in = Math.toIntExact(sh[0]), out = Math.toIntExact(sh[1]);
-        MemorySegment dst = arena.allocate(DType.Q8_0_T.byteSize(t.numel()), 64);
         try (Arena tmp = Arena.ofShared()) {
             MemorySegment tr = tmp.allocate(4L * in * out, 64);
             int tile = 64;
@@ -186,15 +203,9 @@ public final class WeightConversion {
             };
             int tiles = (out + tile - 1) / tile;
             if (pool == null) transpose.run(0, tiles); else pool.forRange(tiles, 1, transpose);
-            long blocks = t.numel() / Dequant.QK;
-            split(pool, blocks, (a, b) -> {
-                try (Arena scratch = Arena.ofConfined()) {
-                    MemorySegment buf = scratch.allocate(4L * Dequant.QK * Dequant.QUANT_SCRATCH_BLOCKS, 64);
-                    Dequant.quantizeQ8Blocks(dst, tr, DType.F32, a, b, buf);
-                }
-            });
+            Tensor rows = to(new Tensor(t.name(), DType.F32, new long[] {out, in}, tr), target.base(), arena, pool);
+            return new Tensor(t.name(), target, t.shape(), rows.data());
         }
-        return new Tensor(t.name(), DType.Q8_0_T, t.shape(), dst);
     }
 
     private interface LongRange {

@@ -74,36 +74,43 @@ class TypedKernelTest {
     }
 
     /**
-     * Q8_0_T (a Conv1D weight stored transposed, blocks along the input dimension): every path of conv1d (one row:
-     * dot products; 2-8 rows: widened row groups; more: packed column panels) against the scalar twin, and the
-     * stored element (c, j) against the logical weight it quantizes (within half a quantization step of its block
-     * along c) and against Tensor.getFloat, which training and export read.
+     * Transposed storage (Q8_0_T, F16_T, BF16_T: a Conv1D weight stored as out rows of in values, Q8_0 blocks along
+     * in): every path of conv1d (one row: dot products; 2-8 rows: widened row groups; more: packed column panels)
+     * against the scalar twin, and the stored element (c, j) against the logical weight it encodes (Q8_0: within half
+     * a quantization step of its block along c plus the fp16 scale's rounding; F16/BF16: their rounding, 2^-11 and
+     * 2^-8 relative) and against Tensor.getFloat, which training and export read.
      */
     @Test
-    void conv1dOnTransposedQ8MatchesScalarAndTheLogicalWeight() {
-        for (int[] d : new int[][] {{1, 64, 96}, {1, 32, 40}, {1, 160, 1280}, {3, 64, 200}, {8, 96, 64}, {9, 32, 40}, {17, 64, 192}, {40, 128, 72}}) {
-            int T = d[0], C = d[1], OC = d[2];
-            float[] x = rand(T * C), b = rand(OC), a = rand(C * OC);
-            Tensor f = new Tensor("w", DType.F32, new long[] {C, OC}, KernelTwinTest.seg(a));
-            Tensor w = WeightConversion.to(f, DType.Q8_0_T, Arena.ofAuto(), POOL);
-            assertEquals(DType.Q8_0_T, w.dtype());
-            assertEquals((long) C * OC / 32 * 34, w.data().byteSize());
-            for (int j = 0; j < OC; j++) {
-                for (int cb = 0; cb < C; cb += 32) {
-                    float amax = 0;
-                    for (int c = cb; c < cb + 32; c++) amax = Math.max(amax, Math.abs(a[c * OC + j]));
-                    for (int c = cb; c < cb + 32; c++) {
-                        float q = TypedMatMul.weightAt(w.data(), DType.Q8_0_T, C, OC, c, j);
-                        assertEquals(q, w.getFloat((long) c * OC + j), 0f, "getFloat agrees with the kernels' element");
-                        // half a step, plus the fp16 rounding of the scale (2^-11 relative, times |q| <= 127)
-                        assertEquals(a[c * OC + j], q, amax / 127 * (0.5f + 127 * 0x1p-11f) + 1e-7f, "element (" + c + ", " + j + ") of its block along c");
+    void conv1dOnTransposedWeightsMatchesScalarAndTheLogicalWeight() {
+        for (DType dt : new DType[] {DType.Q8_0_T, DType.F16_T, DType.BF16_T}) {
+            for (int[] d : new int[][] {{1, 64, 96}, {1, 32, 40}, {1, 160, 1280}, {3, 64, 200}, {8, 96, 64}, {9, 32, 40}, {17, 64, 192}, {40, 128, 72}}) {
+                int T = d[0], C = d[1], OC = d[2];
+                float[] x = rand(T * C), b = rand(OC), a = rand(C * OC);
+                Tensor f = new Tensor("w", DType.F32, new long[] {C, OC}, KernelTwinTest.seg(a));
+                Tensor w = WeightConversion.to(f, dt, Arena.ofAuto(), POOL);
+                assertEquals(dt, w.dtype());
+                assertEquals(dt.byteSize((long) C * OC), w.data().byteSize());
+                for (int j = 0; j < OC; j++) {
+                    for (int cb = 0; cb < C; cb += 32) {
+                        float amax = 0;
+                        for (int c = cb; c < cb + 32; c++) amax = Math.max(amax, Math.abs(a[c * OC + j]));
+                        for (int c = cb; c < cb + 32; c++) {
+                            float q = TypedMatMul.weightAt(w.data(), dt, C, OC, c, j), v = a[c * OC + j];
+                            assertEquals(q, w.getFloat((long) c * OC + j), 0f, "getFloat agrees with the kernels' element");
+                            float tol = switch (dt) {
+                                case Q8_0_T -> amax / 127 * (0.5f + 127 * 0x1p-11f) + 1e-7f;
+                                case F16_T -> Math.abs(v) * 0x1p-11f + 1e-7f;
+                                default -> Math.abs(v) * 0x1p-8f;
+                            };
+                            assertEquals(v, q, tol, dt + " element (" + c + ", " + j + ")");
+                        }
                     }
                 }
+                float[] v = new float[T * OC], s = new float[T * OC];
+                TypedMatMul.conv1d(v, x, w.data(), dt, KernelTwinTest.seg(b), T, C, OC, POOL, new TypedMatMul.Work());
+                TypedMatMul.conv1dScalar(s, x, w.data(), dt, KernelTwinTest.seg(b), T, C, OC, 0, OC);
+                KernelTwinTest.assertClose(v, s, 1e-5 * C, dt + " conv1d " + T + "x" + C + "x" + OC);
             }
-            float[] v = new float[T * OC], s = new float[T * OC];
-            TypedMatMul.conv1d(v, x, w.data(), DType.Q8_0_T, KernelTwinTest.seg(b), T, C, OC, POOL, new TypedMatMul.Work());
-            TypedMatMul.conv1dScalar(s, x, w.data(), DType.Q8_0_T, KernelTwinTest.seg(b), T, C, OC, 0, OC);
-            KernelTwinTest.assertClose(v, s, 1e-5 * C, "Q8_0_T conv1d " + T + "x" + C + "x" + OC);
         }
     }
 
