@@ -93,15 +93,9 @@ public final class ConvertedCheckpoint {
 
     /** The tensors the kernels multiply with, by identity (the loader hands out the file's own Tensor objects). */
     static Set<Tensor> matmulWeights(Gpt2Weights w) {
-        Set<Tensor> s = Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Tensor> s = conv1dWeights(w);
         s.add(w.wte());
         if (!w.tied()) s.add(w.lmHead());
-        for (Gpt2Weights.Layer l : w.h()) {
-            s.add(l.cAttnWeight());
-            s.add(l.attnCProjWeight());
-            s.add(l.cFcWeight());
-            s.add(l.mlpCProjWeight());
-        }
         return s;
     }
 
