@@ -276,6 +276,25 @@ class ConvertedCheckpointTest {
         HfCheckpointTest.assertMentions(e, "'h.0.mlp.c_fc.bias'", "dtype Q8_0", "matmul weights only");
     }
 
+    /** Q8_0_T is a Conv1D arrangement: a file that stores wte [V, E] so is refused, naming the tensor and the rule. */
+    @Test
+    void transposedQ8OutsideConv1dWeightsIsRefused() throws IOException {
+        Path dir = HfCheckpointTest.copyJson(tmp.resolve("q8t-wte"), s -> s);
+        try (SafeTensors st = SafeTensors.open(golden("tiny-gpt2-v1000/model.safetensors"))) {
+            SafeTensorsWriter w = new SafeTensorsWriter().metadata(SafeTensors.Q8_0_LAYOUT_KEY, SafeTensors.Q8_0_LAYOUT);
+            for (Tensor t : st.tensors().values()) {
+                if (t.name().equals("transformer.wte.weight")) {
+                    w.addRaw(t.name(), DType.Q8_0_T, t.shape(), WeightConversion.to(t, DType.Q8_0, java.lang.foreign.Arena.ofAuto()).data()); // same size
+                } else {
+                    w.addTensor(t);
+                }
+            }
+            w.write(dir.resolve("model.safetensors"));
+        }
+        CheckpointException e = assertThrows(CheckpointException.class, () -> HfCheckpoint.load(dir).close());
+        HfCheckpointTest.assertMentions(e, "'wte.weight'", "dtype Q8_0_T", "Q8_0_T is for Conv1D weights only");
+    }
+
     @Test
     void matmulWeightsAreFoundByIdentity() {
         try (LoadedCheckpoint ck = HfCheckpoint.load(golden("tiny-gpt2-v1000"))) {
