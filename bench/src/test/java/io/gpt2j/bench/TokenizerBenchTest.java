@@ -15,7 +15,7 @@ class TokenizerBenchTest {
     @Test
     void agreesWithJtokkitOnThePerplexityText() {
         TokenizerBench.Result r = TokenizerBench.run(new TokenizerBench.Options(DATA.resolve("golden/gpt2-tokenizer"),
-                DATA.resolve("golden/texts/perplexity_shared.txt"), 0, 0, 1));
+                DATA.resolve("golden/texts/perplexity_text.txt"), 0, 0, 1));
         assertTrue(r.identicalIds(), r.mismatch());
         assertEquals(1994, r.tokens());
         assertEquals(4, r.speeds().size());
@@ -25,7 +25,7 @@ class TokenizerBenchTest {
     @Test
     void splitsLinesKeepingNewlinesAndRepeatsToSize() {
         assertEquals(List.of("a\n", "\n", "b"), TokenizerBench.splitLines("a\n\nb"));
-        String t = TokenizerBench.loadText(DATA.resolve("golden/texts/perplexity_shared.txt"), 0.05);
+        String t = TokenizerBench.loadText(DATA.resolve("golden/texts/perplexity_text.txt"), 0.05);
         assertTrue(t.length() >= 50_000 && t.length() < 70_000, "length " + t.length());
     }
 }

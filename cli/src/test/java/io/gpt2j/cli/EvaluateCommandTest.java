@@ -33,7 +33,7 @@ class EvaluateCommandTest {
     @SuppressWarnings("unchecked")
     void textPerplexityReportMatchesGolden(@TempDir Path tmp) throws Exception {
         Path html = tmp.resolve("r.html");
-        Run r = run("evaluate", "lm", "--model", MODEL, "--task", "text", "--data", GOLDEN.resolve("texts/perplexity_shared.txt").toString(),
+        Run r = run("evaluate", "lm", "--model", MODEL, "--task", "text", "--data", GOLDEN.resolve("texts/perplexity_text.txt").toString(),
                 "--stride", "64", "--threads", "1", "--windows", "--report-html", html.toString());
         assertEquals(0, r.code(), r.err());
         Map<String, Object> rep = Json.parseObject(r.out().strip());

@@ -54,14 +54,7 @@ public final class Attention {
             scores[so + p] = s;
             if (s > max) max = s;
         }
-        float sum = 0f;
-        for (int p = 0; p < n; p++) {
-            if (any && mask[p] == 0) continue;
-            float e = (float) Math.exp(scores[so + p] - max);
-            scores[so + p] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
+        float inv = 1f / expInPlace(scores, so, n, mask, any, max);
         for (int d = 0; d < HS; d++) out[o + d] = 0f;
         for (int p = 0; p < n; p++) {
             if (any && mask[p] == 0) continue;
@@ -109,6 +102,18 @@ public final class Attention {
             FloatVector b = FloatVector.fromArray(S, keys, ko + L).mul(q1).add(FloatVector.fromArray(S, keys, ko + 3 * L).mul(q3));
             scores[so + p] = a.add(b).reduceLanes(VectorOperators.ADD) * scale;
         }
+    }
+
+    /** scores[p] := exp(scores[p] - max) in place for the unmasked p of [so, so + n) (all when !any); returns their sum. */
+    static float expInPlace(float[] scores, int so, int n, byte[] mask, boolean any, float max) {
+        float sum = 0f;
+        for (int p = 0; p < n; p++) {
+            if (any && mask[p] == 0) continue;
+            float e = (float) Math.exp(scores[so + p] - max);
+            scores[so + p] = e;
+            sum += e;
+        }
+        return sum;
     }
 
     /** scores[so, so + n) := exp(score - max) in place (masked -inf become 0); returns their sum. */
@@ -183,14 +188,7 @@ public final class Attention {
             scores[so + p] = s;
             if (s > max) max = s;
         }
-        float sum = 0f;
-        for (int p = 0; p < n; p++) {
-            if (any && mask[p] == 0) continue;
-            float e = (float) Math.exp(scores[so + p] - max);
-            scores[so + p] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
+        float inv = 1f / expInPlace(scores, so, n, mask, any, max);
         for (int d = 0; d < HS; d++) out[o + d] = 0f;
         for (int p = 0; p < n; p++) {
             if (any && mask[p] == 0) continue;

@@ -66,14 +66,7 @@ public final class AttentionF16 {
             scores[so + p] = s;
             if (s > max) max = s;
         }
-        float sum = 0f;
-        for (int p = 0; p < n; p++) {
-            if (any && mask[p] == 0) continue;
-            float e = (float) Math.exp(scores[so + p] - max);
-            scores[so + p] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
+        float inv = 1f / Attention.expInPlace(scores, so, n, mask, any, max);
         for (int d = 0; d < HS; d++) out[o + d] = 0f;
         for (int p = 0; p < n; p++) {
             if (any && mask[p] == 0) continue;
@@ -172,14 +165,7 @@ public final class AttentionF16 {
             scores[so + p] = s;
             if (s > max) max = s;
         }
-        float sum = 0f;
-        for (int p = 0; p < n; p++) {
-            if (any && mask[p] == 0) continue;
-            float e = (float) Math.exp(scores[so + p] - max);
-            scores[so + p] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
+        float inv = 1f / Attention.expInPlace(scores, so, n, mask, any, max);
         for (int d = 0; d < HS; d++) out[o + d] = 0f;
         for (int p = 0; p < n; p++) {
             if (any && mask[p] == 0) continue;

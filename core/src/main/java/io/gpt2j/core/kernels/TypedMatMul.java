@@ -314,10 +314,7 @@ public final class TypedMatMul {
         FloatVector xv = FloatVector.broadcast(Dequant.S, x);
         int j = 0, L = Dequant.L;
         for (; j + L <= OC; j += L) {
-            IntVector i = (IntVector) ShortVector.fromMemorySegment(Dequant.SS, w, 2 * (e + j), Dequant.LE)
-                    .convertShape(VectorOperators.S2I, Dequant.IS, 0);
-            i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .fma(xv, FloatVector.fromArray(Dequant.S, acc, a + j)).intoArray(acc, a + j);
+            bf2f(w, e + j).fma(xv, FloatVector.fromArray(Dequant.S, acc, a + j)).intoArray(acc, a + j);
         }
         for (; j < OC; j++) acc[a + j] += x * Dequant.scalarAt(w, DType.BF16, e + j);
     }
@@ -332,10 +329,7 @@ public final class TypedMatMul {
         FloatVector xv = FloatVector.broadcast(Dequant.S, x * 0x1p112f);
         int j = 0, L = Dequant.L;
         for (; j + L <= OC; j += L) {
-            IntVector i = (IntVector) ShortVector.fromMemorySegment(Dequant.SS, w, 2 * (e + j), Dequant.LE)
-                    .convertShape(VectorOperators.S2I, Dequant.IS, 0);
-            i.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats()
-                    .fma(xv, FloatVector.fromArray(Dequant.S, acc, a + j)).intoArray(acc, a + j);
+            h2f(w, e + j).fma(xv, FloatVector.fromArray(Dequant.S, acc, a + j)).intoArray(acc, a + j);
         }
         for (; j < OC; j++) acc[a + j] += x * Dequant.scalarAt(w, DType.F16, e + j);
     }
@@ -346,9 +340,7 @@ public final class TypedMatMul {
             long b = (e + j) / Dequant.QK * Dequant.QBYTES;
             FloatVector xs = FloatVector.broadcast(Dequant.S, x * Float.float16ToFloat(w.get(Dequant.I16, b)));
             for (int u = 0; u < Dequant.QK; u += L) {
-                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(Dequant.BS, w, b + 2 + u, Dequant.LE)
-                        .convertShape(VectorOperators.B2F, Dequant.S, 0);
-                q.fma(xs, FloatVector.fromArray(Dequant.S, acc, a + j + u)).intoArray(acc, a + j + u);
+                q8(w, b + 2 + u).fma(xs, FloatVector.fromArray(Dequant.S, acc, a + j + u)).intoArray(acc, a + j + u);
             }
         }
     }

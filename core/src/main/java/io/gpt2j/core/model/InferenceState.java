@@ -141,7 +141,7 @@ public final class InferenceState {
     /** Per-forward scratch buffers, grown on demand and then reused (no allocation per decoded token). */
     static final class Scratch {
         final int rows;
-        final float[] x, xn, qkv, att, attOut, fc, out;
+        final float[] x, xn, qkv, att, fc, out;
         private float[] scores;
         /** Scratch of the matmuls (partial sums, widened weight panels), grown on first use. */
         final io.gpt2j.core.kernels.TypedMatMul.Work work = new io.gpt2j.core.kernels.TypedMatMul.Work();
@@ -159,7 +159,6 @@ public final class InferenceState {
             x = new float[rows * e];
             xn = new float[rows * e];
             qkv = new float[rows * 3 * e];
-            attOut = new float[rows * e];
             att = new float[rows * e];
             fc = new float[rows * c.nInner()];
             out = new float[rows * e];

@@ -193,11 +193,16 @@ public final class WeightConversion {
         try (Arena tmp = Arena.ofShared()) {
             MemorySegment tr = tmp.allocate(4L * in * out, 64);
             int tile = 64;
+            MemorySegment src = t.data();
+            DType from = t.dtype();
             Parallel.RangeTask transpose = (j0, j1) -> {
                 for (int jb = j0 * tile; jb < Math.min(out, j1 * tile); jb += tile) {
                     int je = Math.min(out, jb + tile);
                     for (int c = 0; c < in; c++) {
-                        for (int j = jb; j < je; j++) tr.setAtIndex(F32, (long) j * in + c, t.getFloat((long) c * out + j));
+                        for (int j = jb; j < je; j++) {
+                            long i = (long) c * out + j; // a transposed source is read through its logical order
+                            tr.setAtIndex(F32, (long) j * in + c, from.transposed() ? t.getFloat(i) : Dequant.scalarAt(src, from, i));
+                        }
                     }
                 }
             };

@@ -180,7 +180,7 @@ class Gpt2TokenizerTest {
 
     @Test
     void concurrentEncodingGivesTheSameIds() throws Exception {
-        String text = Files.readString(TokenizerTestData.root().resolve("golden/texts/perplexity_shared.txt"));
+        String text = Files.readString(TokenizerTestData.root().resolve("golden/texts/perplexity_text.txt"));
         int[] want = tok.encode(text);
         Gpt2Tokenizer fresh = Gpt2Tokenizer.fromDirectory(TokenizerTestData.root().resolve("golden/gpt2-tokenizer"));
         ExecutorService pool = Executors.newFixedThreadPool(4);
