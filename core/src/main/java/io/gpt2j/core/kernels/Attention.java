@@ -178,6 +178,168 @@ public final class Attention {
         a3.add(b3).mul(inv).intoArray(out, o + 3 * L);
     }
 
+    /** Queries per block of {@link #prefill4}: one vector of lanes, one query per lane. */
+    public static final int QB = L;
+
+    /**
+     * Causal attention of a block of {@code nq <= QB} consecutive queries of one sequence and head (HS = 4L), for
+     * prefill: query i sits in cache slot s0 + i and attends to slots [0, s0 + i] with the padding rule of
+     * {@link #attend} (a query that sees no unmasked slot attends to all of them). The per-query kernel spends most
+     * of its time in a horizontal sum per key and a scalar exp per score; here the block's queries are the lanes:
+     * <ol>
+     * <li>qT[d*QB + i] = scale * q_i[d] (the queries transposed once per block);
+     * <li>sT[p*QB + i] = qT · k[p] for 8 keys at a time (one query vector, 8 broadcast key elements, 8 FMAs per d);
+     * <li>future and padded slots set to -inf lane by lane, then max, exp and sum per lane as vectors;
+     * <li>out_i = sum_p sT[p*QB + i] v[p] / sum_i, 4 queries x 4 vectors of accumulators per value row.
+     * </ol>
+     * Padded value slots are skipped for every query that masks them (never multiplied by a zero weight).
+     * query i at q[qo + i*qs], output i at out[oo + i*os]; keys/values of slot p at base + p*HS; qT holds HS*QB
+     * floats, sT (s0 + nq) * QB.
+     */
+    public static void prefill4(float[] out, int oo, int os, float[] q, int qo, int qs, int nq, float[] keys,
+                                float[] values, int base, byte[] mask, int s0, float scale, float[] qT, float[] sT) {
+        final int HS = 4 * L, n = s0 + nq;
+        for (int i = 0; i < QB; i++) {
+            for (int d = 0; d < HS; d++) qT[d * QB + i] = i < nq ? q[qo + i * qs + d] * scale : 0f;
+        }
+        int p = 0;
+        for (; p + 8 <= n; p += 8) scoreTile8(sT, p * QB, qT, keys, base + p * HS);
+        for (; p < n; p++) scoreTile1(sT, p * QB, qT, keys, base + p * HS);
+        // lane i masks slot p when p > s0 + i (the future), or when p is padded and query i sees an unmasked slot
+        int first = 0;
+        while (first < n && mask[first] == 0) first++;
+        for (p = 0; p < n; p++) {
+            boolean pad = mask[p] == 0;
+            if (!pad && p < s0) continue;
+            for (int i = 0; i < QB; i++) {
+                if (p > s0 + i || (pad && first <= s0 + i)) sT[p * QB + i] = Float.NEGATIVE_INFINITY;
+            }
+        }
+        FloatVector max = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (p = 0; p < n; p++) max = max.max(FloatVector.fromArray(S, sT, p * QB));
+        FloatVector sum = FloatVector.zero(S);
+        for (p = 0; p < n; p++) {
+            FloatVector e = FloatVector.fromArray(S, sT, p * QB).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(sT, p * QB);
+            sum = sum.add(e);
+        }
+        FloatVector.broadcast(S, 1f).div(sum).intoArray(qT, 0); // qT is free again: it holds 1 / sum per query
+        for (int i0 = 0; i0 < nq; i0 += 4) {
+            // slots past s0 + i0 + 3 are the future of all four queries; a padded slot is skipped outright when all
+            // four see an unmasked slot (first <= s0 + i0), else lane by lane
+            int m = Math.min(4, nq - i0), pe = Math.min(n, s0 + i0 + 4);
+            weighted4x4(out, oo + i0 * os, os, m, values, base, mask, pe, sT, i0, qT, first <= s0 + i0, first - s0 - i0);
+        }
+    }
+
+    private static void scoreTile8(float[] sT, int so, float[] qT, float[] keys, int kb) {
+        final int HS = 4 * L;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int d = 0; d < HS; d++) {
+            FloatVector qv = FloatVector.fromArray(S, qT, d * QB);
+            a0 = qv.fma(FloatVector.broadcast(S, keys[kb + d]), a0);
+            a1 = qv.fma(FloatVector.broadcast(S, keys[kb + HS + d]), a1);
+            a2 = qv.fma(FloatVector.broadcast(S, keys[kb + 2 * HS + d]), a2);
+            a3 = qv.fma(FloatVector.broadcast(S, keys[kb + 3 * HS + d]), a3);
+            a4 = qv.fma(FloatVector.broadcast(S, keys[kb + 4 * HS + d]), a4);
+            a5 = qv.fma(FloatVector.broadcast(S, keys[kb + 5 * HS + d]), a5);
+            a6 = qv.fma(FloatVector.broadcast(S, keys[kb + 6 * HS + d]), a6);
+            a7 = qv.fma(FloatVector.broadcast(S, keys[kb + 7 * HS + d]), a7);
+        }
+        a0.intoArray(sT, so);
+        a1.intoArray(sT, so + QB);
+        a2.intoArray(sT, so + 2 * QB);
+        a3.intoArray(sT, so + 3 * QB);
+        a4.intoArray(sT, so + 4 * QB);
+        a5.intoArray(sT, so + 5 * QB);
+        a6.intoArray(sT, so + 6 * QB);
+        a7.intoArray(sT, so + 7 * QB);
+    }
+
+    private static void scoreTile1(float[] sT, int so, float[] qT, float[] keys, int kb) {
+        FloatVector a0 = FloatVector.zero(S);
+        for (int d = 0; d < 4 * L; d++) a0 = FloatVector.fromArray(S, qT, d * QB).fma(FloatVector.broadcast(S, keys[kb + d]), a0);
+        a0.intoArray(sT, so);
+    }
+
+    /**
+     * Outputs of queries i0 + j (j < m <= 4) from the weights sT[p*QB + i0 + j] over slots [0, n); inv[i0 + j] is
+     * 1 / sum. {@code allSee}: every one of the four sees an unmasked slot, so padded slots are skipped; else query
+     * j sees one iff j >= firstSeeing. The stores are written out: a helper taking the accumulators as arguments was
+     * not inlined, and C2 boxed them (96 MB per gpt2 layer, 6x slower).
+     */
+    private static void weighted4x4(float[] out, int o, int os, int m, float[] values, int base, byte[] mask, int n,
+                                    float[] sT, int i0, float[] inv, boolean allSee, int firstSeeing) {
+        final int HS = 4 * L;
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int p = 0; p < n; p++) {
+            int vo = base + p * HS, so = p * QB + i0;
+            FloatVector v0 = FloatVector.fromArray(S, values, vo), v1 = FloatVector.fromArray(S, values, vo + L);
+            FloatVector v2 = FloatVector.fromArray(S, values, vo + 2 * L), v3 = FloatVector.fromArray(S, values, vo + 3 * L);
+            // a padded slot: skipped by every query that sees an unmasked slot (j >= firstSeeing), so whatever it
+            // holds never reaches them; the others (pad queries, which attend to everything) still add it
+            boolean pad = mask[p] == 0;
+            if (pad && allSee) continue;
+            if (!pad || firstSeeing > 0) {
+                FloatVector w = FloatVector.broadcast(S, sT[so]);
+                a00 = v0.fma(w, a00);
+                a01 = v1.fma(w, a01);
+                a02 = v2.fma(w, a02);
+                a03 = v3.fma(w, a03);
+            }
+            if (!pad || firstSeeing > 1) {
+                FloatVector w = FloatVector.broadcast(S, sT[so + 1]);
+                a10 = v0.fma(w, a10);
+                a11 = v1.fma(w, a11);
+                a12 = v2.fma(w, a12);
+                a13 = v3.fma(w, a13);
+            }
+            if (!pad || firstSeeing > 2) {
+                FloatVector w = FloatVector.broadcast(S, sT[so + 2]);
+                a20 = v0.fma(w, a20);
+                a21 = v1.fma(w, a21);
+                a22 = v2.fma(w, a22);
+                a23 = v3.fma(w, a23);
+            }
+            if (!pad || firstSeeing > 3) {
+                FloatVector w = FloatVector.broadcast(S, sT[so + 3]);
+                a30 = v0.fma(w, a30);
+                a31 = v1.fma(w, a31);
+                a32 = v2.fma(w, a32);
+                a33 = v3.fma(w, a33);
+            }
+        }
+        {
+            float iv = inv[i0];
+            a00.mul(iv).intoArray(out, o);
+            a01.mul(iv).intoArray(out, o + L);
+            a02.mul(iv).intoArray(out, o + 2 * L);
+            a03.mul(iv).intoArray(out, o + 3 * L);
+        }
+        if (m > 1) {
+            float iv = inv[i0 + 1];
+            a10.mul(iv).intoArray(out, o + os);
+            a11.mul(iv).intoArray(out, o + os + L);
+            a12.mul(iv).intoArray(out, o + os + 2 * L);
+            a13.mul(iv).intoArray(out, o + os + 3 * L);
+        }
+        if (m > 2) {
+            float iv = inv[i0 + 2];
+            a20.mul(iv).intoArray(out, o + 2 * os);
+            a21.mul(iv).intoArray(out, o + 2 * os + L);
+            a22.mul(iv).intoArray(out, o + 2 * os + 2 * L);
+            a23.mul(iv).intoArray(out, o + 2 * os + 3 * L);
+        }
+        if (m > 3) {
+            float iv = inv[i0 + 3];
+            a30.mul(iv).intoArray(out, o + 3 * os);
+            a31.mul(iv).intoArray(out, o + 3 * os + L);
+            a32.mul(iv).intoArray(out, o + 3 * os + 2 * L);
+            a33.mul(iv).intoArray(out, o + 3 * os + 3 * L);
+        }
+    }
+
     /** Scalar twin of {@link #attend}: Math.exp per position, weights normalised before the sum. */
     static void attendScalar(float[] out, int o, float[] q, int qo, float[] keys, float[] values, int base,
                              byte[] mask, int n, int HS, float scale, float[] scores, int so, boolean any) {

@@ -29,6 +29,14 @@ public final class AttentionF16 {
         for (int i = 0; i < n; i++) dst[d + i] = Float.floatToFloat16(Math.max(-MAX, Math.min(MAX, src[s + i])));
     }
 
+    /**
+     * dst[d, d + n) = src[s, s + n) widened to F32 (n a multiple of L), for the blocked prefill kernel. Exact for every
+     * finite half; the cache holds no infinities (see MAX), and a NaN half comes out as a finite value >= 65536.
+     */
+    public static void widen(float[] dst, int d, short[] src, int s, int n) {
+        for (int i = 0; i < n; i += L) h2f(src, s + i).mul(0x1p112f).intoArray(dst, d + i);
+    }
+
     /** As {@link Attention#attend(float[], int, float[], int, float[], float[], int, byte[], int, int, float, float[], int)}, over F16 keys/values. */
     public static void attend(float[] out, int o, float[] q, int qo, short[] keys, short[] values, int base,
                               byte[] mask, int n, int HS, float scale, float[] scores, int so) {

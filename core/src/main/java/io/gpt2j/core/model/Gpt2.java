@@ -181,7 +181,7 @@ public final class Gpt2 {
                 rowSlot[r] = past + t;
             }
         }
-        layers(sc, rows, rowState, rowB, rowSlot);
+        layers(sc, rows, T, rowState, rowB, rowSlot);
         final float[] x = sc.x;
         final float eps = config.layerNormEpsilon();
         state.length = past + T;
@@ -209,9 +209,11 @@ public final class Gpt2 {
     /**
      * The transformer blocks over {@code rows} rows whose embeddings are in {@code sc.x}. Row r belongs to cache row
      * {@code rowB[r]} of {@code rowState[r]}, sits in cache slot {@code rowSlot[r]} and attends to slots [0, rowSlot[r]]
-     * of that cache (masked slots skipped). Keys/values of each row are written to its slot first.
+     * of that cache (masked slots skipped). Keys/values of each row are written to its slot first. {@code seqT}: the
+     * rows are rows / seqT sequences of seqT consecutive rows in consecutive slots of one cache row each (forward), so
+     * attention may go by blocks of queries; 1 for decodeBatch.
      */
-    private void layers(InferenceState.Scratch sc, int rows, InferenceState[] rowState, int[] rowB, int[] rowSlot) {
+    private void layers(InferenceState.Scratch sc, int rows, int seqT, InferenceState[] rowState, int[] rowB, int[] rowSlot) {
         final int E = config.nEmbd(), NH = config.nHead(), HS = config.headSize(), I = config.nInner();
         final float eps = config.layerNormEpsilon();
         final float[] x = sc.x;
@@ -234,10 +236,16 @@ public final class Gpt2 {
             for (int r = 0; r < rows; r++) storeKv(rowState[r], l, rowB[r], rowSlot[r], sc.qkv, r * 3 * E);
             // decode: each chunk of (row, head) items uses the scores slice of its first item, no allocation per
             // step; prefill (slices would take rows*NH*maxN > SLICED_SCORES floats) allocates one array per chunk
-            LayerTasks.AttendBase attend = sc.tasks.attention(HS, kv);
-            attend.layer(l, scale, scoreFloats <= SLICED_SCORES
-                    ? sc.scores((int) scoreFloats, (int) Math.min(fullScoreFloats, SLICED_SCORES)) : null);
-            pool.forRange(rows * NH, 8, attend);
+            LayerTasks.AttendBlock block = sc.tasks.blockAttention(HS, kv, seqT);
+            if (block != null) {
+                block.layer(l, scale, null);
+                pool.forRange(block.items(rows), 1, block);
+            } else {
+                LayerTasks.AttendBase attend = sc.tasks.attention(HS, kv);
+                attend.layer(l, scale, scoreFloats <= SLICED_SCORES
+                        ? sc.scores((int) scoreFloats, (int) Math.min(fullScoreFloats, SLICED_SCORES)) : null);
+                pool.forRange(rows * NH, 8, attend);
+            }
             TypedMatMul.conv1d(sc.out, sc.att, w.projW, w.projT, w.projB, rows, E, E, pool, work);
             Kernels.add(x, sc.out, rows * E);
             Kernels.layerNorm(sc.xn, x, w.ln2w, w.ln2b, rows, E, eps);
@@ -306,7 +314,7 @@ public final class Gpt2 {
             rowSlot[i] = st.length;
             Kernels.embed(sc.x, i * E, wte, wteType, wpe, tokens[i], pos, E);
         }
-        layers(sc, n, states, rowB, rowSlot);
+        layers(sc, n, 1, states, rowB, rowSlot);
         for (InferenceState st : states) st.length++;
         Kernels.layerNorm(sc.xn, sc.x, lnFw, lnFb, n, E, config.layerNormEpsilon());
         TypedMatMul.linearT(logits, sc.xn, lmHead, lmHeadType, n, E, V, pool, sc.work);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -151,16 +152,56 @@ class KernelTwinTest {
         }
     }
 
-    /** The attention of one query in double precision; all positions when every one is masked (a pad row). */
-    private static float[] attentionReference(float[] q, float[] k, float[] val, byte[] mask, int n, int HS) {
+    @Test
+    void prefillBlocksMatchReference() {
+        // Attention.prefill4: a block of nq queries at slots s0 .. s0 + nq - 1 against a cache of s0 + nq slots;
+        // strided queries and outputs, a key/value base offset, and masks that make some queries of a block pad rows
+        int HS = 4 * Attention.L, QB = Attention.QB, qs = 3 * HS + 1, os = HS + 7, base = 5;
+        for (int s0 : new int[] {0, 3, 37}) {
+            for (int nq : new int[] {1, 5, QB}) {
+                int n = s0 + nq;
+                for (int pattern = 0; pattern < 4; pattern++) {
+                    byte[] mask = new byte[n];
+                    for (int p = 0; p < n; p++) {
+                        boolean masked = switch (pattern) {
+                            case 0 -> false;
+                            case 1 -> p < s0 + nq / 2; // left padding: the block's first queries see only padding
+                            case 2 -> p % 5 == 1;
+                            default -> true;
+                        };
+                        mask[p] = (byte) (masked ? 0 : 1);
+                    }
+                    int first = 0;
+                    while (first < n && mask[first] == 0) first++;
+                    float[] q = rand(nq * qs), k = rand(base + n * HS), val = rand(base + n * HS);
+                    // a padded slot after the first real one is skipped by every query (pad queries only reach
+                    // slots before it), so garbage there must never show up in any output
+                    for (int p = first + 1; p < n; p++) {
+                        if (mask[p] == 0) for (int d = 0; d < HS; d++) val[base + p * HS + d] = Float.NaN;
+                    }
+                    float[] out = new float[nq * os], qT = new float[HS * QB], sT = new float[n * QB];
+                    Attention.prefill4(out, 0, os, q, 0, qs, nq, k, val, base, mask, s0, 0.125f, qT, sT);
+                    for (int i = 0; i < nq; i++) {
+                        float[] ref = queryReference(q, i * qs, k, val, base, mask, s0 + i + 1, HS);
+                        float[] got = Arrays.copyOfRange(out, i * os, i * os + HS);
+                        // float sums of <= 53 terms of O(1) values against a double reference: 1e-5 is ~100 ulps
+                        assertClose(got, ref, 1e-5, "prefill block s0=" + s0 + " nq=" + nq + " mask " + pattern + " query " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /** One query at q[qo..] over slots [0, n) of keys/values at base, in double; all slots when none is unmasked. */
+    private static float[] queryReference(float[] q, int qo, float[] k, float[] val, int base, byte[] mask, int n, int HS) {
         boolean any = false;
-        for (byte m : mask) any |= m != 0;
+        for (int p = 0; p < n; p++) any |= mask[p] != 0;
         double max = Double.NEGATIVE_INFINITY;
         double[] sc = new double[n];
         for (int p = 0; p < n; p++) {
             if (any && mask[p] == 0) continue;
             double d = 0;
-            for (int i = 0; i < HS; i++) d += q[3 + i] * k[5 + p * HS + i];
+            for (int i = 0; i < HS; i++) d += (double) q[qo + i] * k[base + p * HS + i];
             sc[p] = d * 0.125;
             max = Math.max(max, sc[p]);
         }
@@ -170,11 +211,16 @@ class KernelTwinTest {
         for (int p = 0; p < n; p++) {
             if (any && mask[p] == 0) continue;
             double w = Math.exp(sc[p] - max) / sum;
-            for (int i = 0; i < HS; i++) acc[i] += w * val[5 + p * HS + i];
+            for (int i = 0; i < HS; i++) acc[i] += w * val[base + p * HS + i];
         }
         float[] out = new float[HS];
         for (int i = 0; i < HS; i++) out[i] = (float) acc[i];
         return out;
+    }
+
+    /** The attention of one query in double precision; all positions when every one is masked (a pad row). */
+    private static float[] attentionReference(float[] q, float[] k, float[] val, byte[] mask, int n, int HS) {
+        return queryReference(q, 3, k, val, 5, mask, n, HS);
     }
 
     @Test
