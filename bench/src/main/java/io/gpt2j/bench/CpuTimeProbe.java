@@ -29,6 +29,10 @@ import java.util.SplittableRandom;
  * java ... CpuTimeProbe attention [positions] [copies] [f32|f16]  (copies 1: cache-resident; 16: ~100 MB of F32,
  *                                                            DRAM-resident; f16: the KV cache stored as F16)
  * java ... CpuTimeProbe attention-prefill [T]             (one gpt2 layer's prefill attention, F32 and F16 caches)
+ * java ... CpuTimeProbe batch-kernel [rows] [copies] [threads] (gpt2-large c_fc at 1 and `rows` rows, F32:
+ *                                                            weights cache-resident vs `copies` DRAM-resident copies,
+ *                                                            against the sum of streaming time and in-cache compute
+ *                                                            time; with threads > 1 wall time, not CPU time)
  * java ... CpuTimeProbe decode MODEL_DIR [context] [steps] [f32|f16]  (process CPU per step, batch 1 and 8, one
  *                                                            thread; the last argument is the KV-cache dtype)
  * </pre>
@@ -46,6 +50,7 @@ public final class CpuTimeProbe {
             case "prefill-matmuls" -> prefillMatmuls(arg(args, 1, 512), DType.valueOf(args.length > 2 ? args[2].toUpperCase() : "F32"));
             case "attention" -> attention(arg(args, 1, 550), arg(args, 2, 1), kv(args, 3));
             case "attention-prefill" -> attentionPrefill(arg(args, 1, 512));
+            case "batch-kernel" -> batchKernel(arg(args, 1, 8), arg(args, 2, 12), arg(args, 3, 1));
             case "decode" -> decode(Path.of(args[1]), arg(args, 2, 512), arg(args, 3, 32), kv(args, 4));
             default -> throw new IllegalArgumentException("usage: CpuTimeProbe prefill-matmuls|attention|decode ... (got '" + what + "')");
         }
@@ -94,6 +99,52 @@ public final class CpuTimeProbe {
             System.out.printf("%s T=%d %dx%d: %.1f ms, %.1f GFLOP/s%n", dt, T, shapes[i][0], shapes[i][1], best[i] / 1e6, f / best[i]);
         }
         System.out.printf("%s T=%d all four: %.1f ms, %.1f GFLOP/s per core%n", dt, T, total / 1e6, flops / total);
+    }
+
+    /**
+     * What bounds batched decode: gpt2-large's c_fc (1280 x 5120, F32, 26 MB) at one row (the weight streamed once,
+     * GB/s) and at {@code rows} rows, first with one copy (cache-resident after the first call: compute alone) and
+     * then cycling through {@code copies} copies (DRAM-resident: compute and streaming). Prints the DRAM-resident
+     * rate next to the rate that "streaming time + compute time" (no overlap at all) predicts.
+     */
+    static void batchKernel(int rows, int copies, int threads) {
+        int C = 1280, OC = 5120;
+        long n = (long) C * OC;
+        Arena arena = Arena.ofAuto();
+        SplittableRandom r = new SplittableRandom(1);
+        MemorySegment[] w = new MemorySegment[copies];
+        for (int i = 0; i < copies; i++) {
+            w[i] = arena.allocate(4 * n, 64);
+            for (long k = 0; k < n; k++) w[i].setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, k, (float) (r.nextGaussian() * 0.02));
+        }
+        float[] x = new float[rows * C], out = new float[rows * OC];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        try (Parallel pool = new Parallel(threads)) {
+            TypedMatMul.Work work = new TypedMatMul.Work();
+            double stream = n * 4.0 / perCall(out, x, w, copies, 1, C, OC, pool, work); // GB/s
+            double cached = 2.0 * rows * n / perCall(out, x, w, 1, rows, C, OC, pool, work); // GFLOP/s
+            double dram = 2.0 * rows * n / perCall(out, x, w, copies, rows, C, OC, pool, work);
+            double flopPerByte = 2.0 * rows / 4;
+            double additive = flopPerByte / (1 / stream + flopPerByte / cached);
+            System.out.printf("1 row from DRAM: %.1f GB/s of weights%n", stream);
+            System.out.printf("%d rows, weights cache-resident: %.1f GFLOP/s%n", rows, cached);
+            System.out.printf("%d rows from DRAM: %.1f GFLOP/s (%.1f GB/s); streaming + compute, no overlap, predicts %.1f GFLOP/s%n",
+                    rows, dram, dram / flopPerByte, additive);
+        }
+    }
+
+    /** Best CPU nanoseconds of one T-row conv1d over weight copies cycled in turn (best over 8 passes of all copies). */
+    private static double perCall(float[] out, float[] x, MemorySegment[] w, int copies, int T, int C, int OC, Parallel pool,
+                                  TypedMatMul.Work work) {
+        long best = Long.MAX_VALUE;
+        for (int rep = 0; rep < 12; rep++) {
+            boolean wall = pool.threads() > 1;
+            long c0 = wall ? System.nanoTime() : MX.getCurrentThreadCpuTime();
+            for (int i = 0; i < copies; i++) TypedMatMul.conv1d(out, x, w[i], DType.F32, null, T, C, OC, pool, work);
+            long c1 = wall ? System.nanoTime() : MX.getCurrentThreadCpuTime();
+            if (rep >= 4) best = Math.min(best, (c1 - c0) / copies);
+        }
+        return best;
     }
 
     /** One decode step's attention of one gpt2 layer-row (12 heads of 64) over `positions` cached positions. */
