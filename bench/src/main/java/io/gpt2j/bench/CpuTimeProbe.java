@@ -33,6 +33,8 @@ import java.util.SplittableRandom;
  *                                                            weights cache-resident vs `copies` DRAM-resident copies,
  *                                                            against the sum of streaming time and in-cache compute
  *                                                            time; with threads > 1 wall time, not CPU time)
+ * java ... CpuTimeProbe batch-kernel-mapped MODEL_DIR [rows] [threads]  (the same over a checkpoint's four block
+ *                                                            matmuls, memory-mapped, every layer's weight in turn)
  * java ... CpuTimeProbe decode MODEL_DIR [context] [steps] [f32|f16]  (process CPU per step, batch 1 and 8, one
  *                                                            thread; the last argument is the KV-cache dtype)
  * </pre>
@@ -51,6 +53,7 @@ public final class CpuTimeProbe {
             case "attention" -> attention(arg(args, 1, 550), arg(args, 2, 1), kv(args, 3));
             case "attention-prefill" -> attentionPrefill(arg(args, 1, 512));
             case "batch-kernel" -> batchKernel(arg(args, 1, 8), arg(args, 2, 12), arg(args, 3, 1));
+            case "batch-kernel-mapped" -> batchKernelMapped(Path.of(args[1]), arg(args, 2, 8), arg(args, 3, 1));
             case "decode" -> decode(Path.of(args[1]), arg(args, 2, 512), arg(args, 3, 32), kv(args, 4));
             default -> throw new IllegalArgumentException("usage: CpuTimeProbe prefill-matmuls|attention|decode ... (got '" + what + "')");
         }
@@ -130,6 +133,35 @@ public final class CpuTimeProbe {
             System.out.printf("%d rows, weights cache-resident: %.1f GFLOP/s%n", rows, cached);
             System.out.printf("%d rows from DRAM: %.1f GFLOP/s (%.1f GB/s); streaming + compute, no overlap, predicts %.1f GFLOP/s%n",
                     rows, dram, dram / flopPerByte, additive);
+        }
+    }
+
+    /** As batchKernel over a checkpoint's four block matmuls, memory-mapped from its file (every layer's in turn). */
+    static void batchKernelMapped(Path model, int rows, int threads) {
+        try (LoadedCheckpoint ck = HfCheckpoint.load(model)) {
+            var layers = ck.weights().h();
+            String[] names = {"c_attn", "attn.c_proj", "c_fc", "mlp.c_proj"};
+            try (Parallel pool = new Parallel(threads)) {
+                TypedMatMul.Work work = new TypedMatMul.Work();
+                for (int k = 0; k < 4; k++) {
+                    MemorySegment[] w = new MemorySegment[layers.size()];
+                    Tensor t0 = null;
+                    for (int i = 0; i < w.length; i++) {
+                        var l = layers.get(i);
+                        Tensor t = k == 0 ? l.cAttnWeight() : k == 1 ? l.attnCProjWeight() : k == 2 ? l.cFcWeight() : l.mlpCProjWeight();
+                        w[i] = t.data();
+                        t0 = t;
+                    }
+                    int C = (int) t0.shape()[0], OC = (int) t0.shape()[1];
+                    float[] x = new float[rows * C], out = new float[rows * OC];
+                    SplittableRandom r = new SplittableRandom(1);
+                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                    double n = (double) C * OC;
+                    double stream = n * 4.0 / perCall(out, x, w, w.length, 1, C, OC, pool, work);
+                    double dram = 2.0 * rows * n / perCall(out, x, w, w.length, rows, C, OC, pool, work);
+                    System.out.printf("mapped %s %dx%d x %d layers: 1 row %.1f GB/s, %d rows %.1f GFLOP/s%n", names[k], C, OC, w.length, stream, rows, dram);
+                }
+            }
         }
     }
 
