@@ -68,6 +68,18 @@ class QuantizeCommandTest {
         assertEquals("F32", f32.get("dtype"), "Q8_0 weights dequantized at load");
     }
 
+    @Test
+    void decodeLayoutF16IsUsedAsMapped() throws Exception {
+        String f16 = tmp.resolve("f16-decode").toString();
+        Run r = run("quantize", "--model", TINY, "--dtype", "f16", "--layout", "decode", "--out", f16, "--threads", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("as F16 (Conv1D weights transposed: decode layout)"), r.out());
+        Run gen = run("generate", "--model", f16, "--max-new-tokens", "4", "--json", "--threads", "1", "Hello there");
+        assertEquals(0, gen.code(), gen.err());
+        Map<String, Object> same = bench(f16, "f16");
+        assertEquals(false, same.get("converted_at_load"), "F16_T Conv1D weights are what --dtype f16 builds: used as mapped " + same);
+    }
+
     static Map<String, Object> bench(String model, String dtype) {
         Run r = run("bench", "--model", model, "--dtype", dtype, "--prompt-tokens", "4", "--new-tokens", "2", "--rounds", "1",
                 "--warmup", "0", "--threads", "1", "--no-roofline", "--json");
@@ -99,6 +111,10 @@ class QuantizeCommandTest {
         Path out = tmp.resolve("out");
         assertOneLineError(run("quantize", "--model", TINY, "--dtype", "q4_k", "--out", out.toString()), "--dtype must be q8_0, f16, bf16 or f32", "'q4_k'");
         assertFalse(Files.exists(out), "nothing written on a bad flag");
+        assertOneLineError(run("quantize", "--model", TINY, "--dtype", "f16", "--layout", "rows", "--out", out.toString()), "--layout must be hf or decode", "'rows'");
+        assertOneLineError(run("quantize", "--model", TINY, "--dtype", "q8_0", "--layout", "hf", "--out", out.toString()), "Q8_0 is stored in the decode layout only");
+        assertOneLineError(run("quantize", "--model", TINY, "--dtype", "f32", "--layout", "decode", "--out", out.toString()), "F32 is stored in transformers' layout only");
+        assertFalse(Files.exists(out), "nothing written on a bad --layout");
         assertOneLineError(run("quantize", "--model", tmp.resolve("nope").toString(), "--dtype", "f16", "--out", out.toString()), "not a directory");
         assertOneLineError(run("quantize", "--model", TINY, "--dtype", "f16", "--out", TINY), "is the --model directory");
 

@@ -6,8 +6,9 @@ package io.gpt2j.core.io;
  * gpt2j-specific in safetensors files. Q8_0_T is the same blocks over the transpose of a 2-D Conv1D weight: a
  * {@code [in, out]} tensor is stored as {@code out} rows of {@code in} values, blocks running along {@code in}, which
  * is how llama.cpp lays out a linear layer. Decode then reads each output's row as one sequential stream.
- * F16_T and BF16_T are the same transposed arrangement of F16/BF16 values, made by load-time conversion only (files
- * keep F16/BF16 in the standard layout that transformers reads).
+ * F16_T and BF16_T are the same transposed arrangement of F16/BF16 values, made by load-time conversion and by
+ * {@code gpt2j quantize --layout decode} (gpt2j-only files; by default files keep F16/BF16 in the standard layout
+ * that transformers reads).
  */
 public enum DType {
     F32(4), F16(2), BF16(2), F64(8), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1), Q8_0(-1), Q8_0_T(-1), F16_T(2), BF16_T(2);

@@ -42,10 +42,25 @@ public final class ConvertedCheckpoint {
      * weights in {@code target} (F32, F16, BF16 or Q8_0), each converted on {@code pool} when the writer reaches it.
      */
     public static Summary write(LoadedCheckpoint src, DType target, Path outDir, Parallel pool) {
+        return write(src, target, target == DType.Q8_0, outDir, pool);
+    }
+
+    /**
+     * As {@link #write(LoadedCheckpoint, DType, Path, Parallel)}; {@code decodeLayout} stores the Conv1D weights
+     * transposed ({@code out} rows of {@code in} values: F16_T, BF16_T, Q8_0_T), the layout one decode row reads as a
+     * sequential stream, readable by gpt2j only. Q8_0 always takes it; F32 has none.
+     */
+    public static Summary write(LoadedCheckpoint src, DType target, boolean decodeLayout, Path outDir, Parallel pool) {
         switch (target) {
             case F32, F16, BF16, Q8_0 -> {
             }
             default -> throw new IllegalArgumentException("matmul weights can be stored as F32, F16, BF16 or Q8_0, not " + target);
+        }
+        if (target == DType.Q8_0 && !decodeLayout) {
+            throw new IllegalArgumentException("Q8_0 is stored in the decode layout only (its Conv1D weights as Q8_0_T)");
+        }
+        if (target == DType.F32 && decodeLayout) {
+            throw new IllegalArgumentException("F32 has no decode layout: it is stored as transformers writes it");
         }
         Set<Tensor> matmul = matmulWeights(src.weights()), conv1d = conv1dWeights(src.weights());
         Map<String, Tensor> tensors = src.fileTensors();
@@ -54,7 +69,7 @@ public final class ConvertedCheckpoint {
         SafeTensorsWriter w = new SafeTensorsWriter();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
-            DType as = conv1d.contains(t) ? WeightConversion.conv1dFileStorage(t, target) : target;
+            DType as = conv1d.contains(t) ? WeightConversion.conv1dFileStorage(t, target, decodeLayout) : target;
             if (matmul.contains(t) && t.dtype() != as) {
                 checkConvertible(src, e.getKey(), t, target);
                 w.addLazy(e.getKey(), as, t.shape(), arena -> WeightConversion.to(t, as, arena, pool).data());

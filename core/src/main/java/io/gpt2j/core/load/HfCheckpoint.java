@@ -35,8 +35,12 @@ public final class HfCheckpoint {
     private static final Set<DType> FLOAT_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16);
     /** Matmul weights (Conv1D weights, wte, lm_head) may also be Q8_0: the kernels compute on its blocks directly. */
     private static final Set<DType> MATMUL_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0);
-    /** Conv1D weights may also be Q8_0_T (blocks along the input dimension of the transposed weight). */
-    private static final Set<DType> CONV1D_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q8_0_T);
+    /**
+     * Conv1D weights may also be stored transposed (gpt2j quantize's decode layout): Q8_0_T (blocks along the input
+     * dimension), F16_T, BF16_T.
+     */
+    private static final Set<DType> CONV1D_DTYPES = Set.of(DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q8_0_T,
+            DType.F16_T, DType.BF16_T);
 
     private HfCheckpoint() {
     }
@@ -215,7 +219,8 @@ public final class HfCheckpoint {
             }
             if (!dtypes.contains(t.dtype())) {
                 throw new CheckpointException(where + ": tensor '" + name + "' has dtype " + t.dtype() + "; expected F32, F16, BF16"
-                        + (dtypes.contains(DType.Q8_0_T) ? ", Q8_0 or Q8_0_T" : dtypes.contains(DType.Q8_0) ? " or Q8_0 (Q8_0_T is for Conv1D weights only)"
+                        + (dtypes.contains(DType.Q8_0_T) ? ", Q8_0, Q8_0_T, F16_T or BF16_T"
+                        : dtypes.contains(DType.Q8_0) ? " or Q8_0 (Q8_0_T, F16_T and BF16_T are for Conv1D weights only)"
                         : " (Q8_0 is for matmul weights only)"));
             }
         }

@@ -107,10 +107,12 @@ public final class WeightConversion {
 
     /**
      * The dtype a Conv1D weight takes in a file written for {@code target} (gpt2j quantize): Q8_0_T for Q8_0 (a
-     * gpt2j-only format either way); F16/BF16/F32 stay in the standard layout that transformers reads.
+     * gpt2j-only format either way); F16/BF16/F32 stay in the standard layout that transformers reads unless
+     * {@code decodeLayout} asks for F16_T/BF16_T, the transposed layout the load-time conversion uses (gpt2j-only).
      */
-    public static DType conv1dFileStorage(Tensor t, DType target) {
-        return target == DType.Q8_0 ? conv1dStorage(t, target) : target;
+    public static DType conv1dFileStorage(Tensor t, DType target, boolean decodeLayout) {
+        if (target == DType.Q8_0) return conv1dStorage(t, target);
+        return decodeLayout && (target == DType.F16 || target == DType.BF16) ? conv1dStorage(t, target) : target;
     }
 
     /** {@link #to(Tensor, DType, Arena, Parallel)} for a Conv1D weight: to {@link #conv1dStorage} of the target. */

@@ -118,7 +118,7 @@ class ConvertedCheckpointTest {
                         if (matmul.contains(a.name())) {
                             // Q8_0 stores the blocks' Conv1D weights transposed (Q8_0_T); wte stays Q8_0
                             boolean conv1d = a.name().contains(".h.");
-                            assertEquals(conv1d ? WeightConversion.conv1dFileStorage(a, dt) : dt, b.dtype(), a.name());
+                            assertEquals(conv1d ? WeightConversion.conv1dFileStorage(a, dt, dt == DType.Q8_0) : dt, b.dtype(), a.name());
                         } else {
                             assertEquals(a.dtype(), b.dtype(), a.name());
                             assertEquals(-1, a.data().mismatch(b.data()), a.name() + " must be copied byte for byte");
@@ -277,14 +277,15 @@ class ConvertedCheckpointTest {
     }
 
     /** Q8_0_T is a Conv1D arrangement: a file that stores wte [V, E] so is refused, naming the tensor and the rule. */
-    @Test
-    void transposedQ8OutsideConv1dWeightsIsRefused() throws IOException {
-        Path dir = HfCheckpointTest.copyJson(tmp.resolve("q8t-wte"), s -> s);
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"Q8_0_T", "F16_T"})
+    void transposedOutsideConv1dWeightsIsRefused(DType transposed) throws IOException {
+        Path dir = HfCheckpointTest.copyJson(tmp.resolve(transposed + "-wte"), s -> s);
         try (SafeTensors st = SafeTensors.open(golden("tiny-gpt2-v1000/model.safetensors"))) {
             SafeTensorsWriter w = new SafeTensorsWriter().metadata(SafeTensors.Q8_0_LAYOUT_KEY, SafeTensors.Q8_0_LAYOUT);
             for (Tensor t : st.tensors().values()) {
-                if (t.name().equals("transformer.wte.weight")) {
-                    w.addRaw(t.name(), DType.Q8_0_T, t.shape(), WeightConversion.to(t, DType.Q8_0, java.lang.foreign.Arena.ofAuto()).data()); // same size
+                if (t.name().equals("transformer.wte.weight")) { // the base encoding's bytes: the same size
+                    w.addRaw(t.name(), transposed, t.shape(), WeightConversion.to(t, transposed.base(), java.lang.foreign.Arena.ofAuto()).data());
                 } else {
                     w.addTensor(t);
                 }
@@ -292,7 +293,44 @@ class ConvertedCheckpointTest {
             w.write(dir.resolve("model.safetensors"));
         }
         CheckpointException e = assertThrows(CheckpointException.class, () -> HfCheckpoint.load(dir).close());
-        HfCheckpointTest.assertMentions(e, "'wte.weight'", "dtype Q8_0_T", "Q8_0_T is for Conv1D weights only");
+        HfCheckpointTest.assertMentions(e, "'wte.weight'", "dtype " + transposed, "are for Conv1D weights only");
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"F16", "BF16"})
+    void decodeLayoutFileIsTheLoadTimeConversionMapped(DType dt) throws IOException {
+        // quantize --layout decode: the Conv1D weights in the file are the very bytes and dtype (F16_T/BF16_T) that
+        // --dtype builds at load, so the model computes the same logits bit for bit, straight from the mapping
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/self/maps")), "needs Linux /proc/self/maps");
+        Path out = tmp.resolve(dt + "-decode");
+        try (LoadedCheckpoint ck = HfCheckpoint.load(golden("tiny-gpt2-v1000"))) {
+            ConvertedCheckpoint.write(ck, dt, true, out, POOL);
+            Gpt2Weights converted = WeightConversion.convert(ck.weights(), dt);
+            float[] want = logits(ck.config(), converted);
+            Path file = out.resolve("model.safetensors");
+            try (LoadedCheckpoint q = HfCheckpoint.load(out)) {
+                List<long[]> maps = mappingsOf(file);
+                Gpt2Weights w = q.weights();
+                assertEquals(dt, w.wte().dtype(), "wte keeps the plain layout");
+                for (int i = 0; i < w.h().size(); i++) {
+                    Gpt2Weights.Layer x = converted.h().get(i), y = w.h().get(i);
+                    for (Tensor[] p : new Tensor[][] {{x.cAttnWeight(), y.cAttnWeight()}, {x.attnCProjWeight(), y.attnCProjWeight()},
+                            {x.cFcWeight(), y.cFcWeight()}, {x.mlpCProjWeight(), y.mlpCProjWeight()}}) {
+                        assertEquals(p[0].dtype(), p[1].dtype(), p[1].name());
+                        assertTrue(p[1].dtype().transposed(), p[1].name() + " stored transposed");
+                        assertEquals(-1, p[0].data().mismatch(p[1].data()), p[1].name() + " bytes");
+                        assertTrue(inside(maps, p[1]), p[1].name() + " must be a view of the mapped file, not a copy");
+                    }
+                }
+                assertTrue(WeightConversion.storedAs(w, dt), "--dtype " + dt + " finds nothing to convert");
+                float[] got = logits(q.config(), w);
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "logit " + i);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> ConvertedCheckpoint.write(ck, DType.F32, true, tmp.resolve("f32-decode"), POOL));
+            assertThrows(IllegalArgumentException.class, () -> ConvertedCheckpoint.write(ck, DType.Q8_0, false, tmp.resolve("q8-hf"), POOL));
+        }
     }
 
     @Test
