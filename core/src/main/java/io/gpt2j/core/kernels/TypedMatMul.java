@@ -20,6 +20,11 @@ public final class TypedMatMul {
     }
 
     static final int NB = MatMul.NB, RB = MatMul.RB, VB = 16;
+    /**
+     * linearT's fused multi-row kernels for 2-8 rows of reduced-precision weights; -Dgpt2j.nomultirow=true falls back
+     * to the widened panels (the A/B switch behind the numbers in docs/performance.md).
+     */
+    static final boolean MULTI_ROW = !Boolean.getBoolean("gpt2j.nomultirow");
 
     /**
      * Caller-owned scratch: partial sums, per-part F32 panels and per-part output tiles, plus the operands of the
@@ -44,7 +49,10 @@ public final class TypedMatMul {
         private final Parallel.RangeTask f32Stream = this::f32Stream, typedStream = this::typedStream,
                 typedBlocks = this::typedBlocks, scalarColumns = this::scalarColumns,
                 f32Head = this::f32Head, fusedF16 = this::fusedF16, fusedBf16 = this::fusedBf16, fusedQ8 = this::fusedQ8,
-                typedHead = this::typedHead,
+                typedHead = this::typedHead, fusedQ8Rows8 = this::fusedQ8Rows8, fusedQ8Rows4 = this::fusedQ8Rows4,
+                fusedQ8Rows2 = this::fusedQ8Rows2, fusedF16Rows8 = this::fusedF16Rows8, fusedF16Rows4 = this::fusedF16Rows4,
+                fusedF16Rows2 = this::fusedF16Rows2, fusedBf16Rows8 = this::fusedBf16Rows8, fusedBf16Rows4 = this::fusedBf16Rows4,
+                fusedBf16Rows2 = this::fusedBf16Rows2,
                 scalarHead = this::scalarHead;
 
         float[] partial(int n) {
@@ -138,6 +146,64 @@ public final class TypedMatMul {
 
         private void fusedQ8(int v0, int v1) {
             for (int v = v0; v < v1; v++) out[v] = dotQ8(inp, w, (long) v * C, C);
+        }
+
+        /** 5 to 8 input rows over Q8_0 rows of C values: output rows [v0, v1), two at a time (see q8Rows8). */
+        private void fusedQ8Rows8(int v0, int v1) {
+            int v = v0;
+            for (; v + 2 <= v1; v += 2) q8Rows8(out, inp, w, T, C, OC, v);
+            if (v < v1) linearTScalar(out, inp, w, DType.Q8_0, T, C, OC, v, v1);
+        }
+
+        /** As fusedQ8Rows8 for 3 or 4 rows; a task of its own, as every vector kernel here. */
+        private void fusedQ8Rows4(int v0, int v1) {
+            int v = v0;
+            for (; v + 2 <= v1; v += 2) q8Rows4(out, inp, w, T, C, OC, v);
+            if (v < v1) linearTScalar(out, inp, w, DType.Q8_0, T, C, OC, v, v1);
+        }
+
+        /** As fusedQ8Rows8 for 2 rows. */
+        private void fusedQ8Rows2(int v0, int v1) {
+            int v = v0;
+            for (; v + 2 <= v1; v += 2) q8Rows2(out, inp, w, T, C, OC, v);
+            if (v < v1) linearTScalar(out, inp, w, DType.Q8_0, T, C, OC, v, v1);
+        }
+
+        // the same over F16 and BF16 rows, one task per kernel
+        private void fusedF16Rows8(int v0, int v1) {
+            int v = v0;
+            for (; v + 2 <= v1; v += 2) f16Rows8(out, inp, w, T, C, OC, v);
+            if (v < v1) linearTScalar(out, inp, w, DType.F16, T, C, OC, v, v1);
+        }
+
+        private void fusedF16Rows4(int v0, int v1) {
+            int v = v0;
+            for (; v + 2 <= v1; v += 2) f16Rows4(out, inp, w, T, C, OC, v);
+            if (v < v1) linearTScalar(out, inp, w, DType.F16, T, C, OC, v, v1);
+        }
+
+        private void fusedF16Rows2(int v0, int v1) {
+            int v = v0;
+            for (; v + 2 <= v1; v += 2) f16Rows2(out, inp, w, T, C, OC, v);
+            if (v < v1) linearTScalar(out, inp, w, DType.F16, T, C, OC, v, v1);
+        }
+
+        private void fusedBf16Rows8(int v0, int v1) {
+            int v = v0;
+            for (; v + 2 <= v1; v += 2) bf16Rows8(out, inp, w, T, C, OC, v);
+            if (v < v1) linearTScalar(out, inp, w, DType.BF16, T, C, OC, v, v1);
+        }
+
+        private void fusedBf16Rows4(int v0, int v1) {
+            int v = v0;
+            for (; v + 2 <= v1; v += 2) bf16Rows4(out, inp, w, T, C, OC, v);
+            if (v < v1) linearTScalar(out, inp, w, DType.BF16, T, C, OC, v, v1);
+        }
+
+        private void fusedBf16Rows2(int v0, int v1) {
+            int v = v0;
+            for (; v + 2 <= v1; v += 2) bf16Rows2(out, inp, w, T, C, OC, v);
+            if (v < v1) linearTScalar(out, inp, w, DType.BF16, T, C, OC, v, v1);
         }
 
         private void scalarHead(int v0, int v1) {
@@ -426,6 +492,16 @@ public final class TypedMatMul {
                         dt == DType.F16 ? work.fusedF16 : dt == DType.BF16 ? work.fusedBf16 : work.fusedQ8);
                 return;
             }
+            if (MULTI_ROW && T <= 8 && C % 32 == 0 && Dequant.L == 16) {
+                // 2-8 rows: each weight block widened once in registers for all rows (q8Rows8 and its twins)
+                Parallel.RangeTask task = switch (dt) {
+                    case Q8_0 -> T <= 2 ? work.fusedQ8Rows2 : T <= 4 ? work.fusedQ8Rows4 : work.fusedQ8Rows8;
+                    case F16 -> T <= 2 ? work.fusedF16Rows2 : T <= 4 ? work.fusedF16Rows4 : work.fusedF16Rows8;
+                    default -> T <= 2 ? work.fusedBf16Rows2 : T <= 4 ? work.fusedBf16Rows4 : work.fusedBf16Rows8;
+                };
+                pool.forRange(V, Math.min(256, Math.max(16, V / (8 * pool.threads()))), task);
+                return;
+            }
             int parts = Math.min(4 * pool.threads(), (V + VB - 1) / VB);
             work.span = ((V + VB - 1) / VB + parts - 1) / parts;
             work.panels(parts, (long) VB * C);
@@ -472,6 +548,430 @@ public final class TypedMatMul {
     }
 
     /** Q8_0 (C a multiple of QK): per block the products are summed first and scaled once, two blocks in flight. */
+    /**
+     * out[t*V + v + i] = dot(inp row t, Q8_0 row v + i) for i < 2, t < T <= 8: each block of both output rows is
+     * widened and scaled once, in registers, and feeds 16 FMAs per vector (8 input rows x 2 outputs), where the
+     * widened-panel path stores the rows as F32 and reads them back once per 4 input rows. Rows t >= T repeat row
+     * T - 1 (computed, not stored). L = 16 (a block is two vectors).
+     */
+    static void q8Rows8(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v) {
+        int r0 = 0, r1 = Math.min(1, T - 1) * C, r2 = Math.min(2, T - 1) * C, r3 = Math.min(3, T - 1) * C;
+        int r4 = Math.min(4, T - 1) * C, r5 = Math.min(5, T - 1) * C, r6 = Math.min(6, T - 1) * C, r7 = Math.min(7, T - 1) * C;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+        int nb = C / Dequant.QK;
+        long p = (long) v * nb * Dequant.QBYTES, q = p + (long) nb * Dequant.QBYTES;
+        for (int k = 0; k < nb; k++, p += Dequant.QBYTES, q += Dequant.QBYTES) {
+            float dp = Float.float16ToFloat(w.get(Dequant.I16, p)), dq = Float.float16ToFloat(w.get(Dequant.I16, q));
+            FloatVector p0 = q8(w, p + 2).mul(dp), p1 = q8(w, p + 2 + 16).mul(dp);
+            FloatVector q0 = q8(w, q + 2).mul(dq), q1 = q8(w, q + 2 + 16).mul(dq);
+            int c = k * Dequant.QK;
+            FloatVector x = FloatVector.fromArray(Dequant.S, inp, r0 + c), y = FloatVector.fromArray(Dequant.S, inp, r0 + c + 16);
+            a0 = p1.fma(y, p0.fma(x, a0));
+            b0 = q1.fma(y, q0.fma(x, b0));
+            x = FloatVector.fromArray(Dequant.S, inp, r1 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r1 + c + 16);
+            a1 = p1.fma(y, p0.fma(x, a1));
+            b1 = q1.fma(y, q0.fma(x, b1));
+            x = FloatVector.fromArray(Dequant.S, inp, r2 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r2 + c + 16);
+            a2 = p1.fma(y, p0.fma(x, a2));
+            b2 = q1.fma(y, q0.fma(x, b2));
+            x = FloatVector.fromArray(Dequant.S, inp, r3 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r3 + c + 16);
+            a3 = p1.fma(y, p0.fma(x, a3));
+            b3 = q1.fma(y, q0.fma(x, b3));
+            x = FloatVector.fromArray(Dequant.S, inp, r4 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r4 + c + 16);
+            a4 = p1.fma(y, p0.fma(x, a4));
+            b4 = q1.fma(y, q0.fma(x, b4));
+            x = FloatVector.fromArray(Dequant.S, inp, r5 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r5 + c + 16);
+            a5 = p1.fma(y, p0.fma(x, a5));
+            b5 = q1.fma(y, q0.fma(x, b5));
+            x = FloatVector.fromArray(Dequant.S, inp, r6 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r6 + c + 16);
+            a6 = p1.fma(y, p0.fma(x, a6));
+            b6 = q1.fma(y, q0.fma(x, b6));
+            x = FloatVector.fromArray(Dequant.S, inp, r7 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r7 + c + 16);
+            a7 = p1.fma(y, p0.fma(x, a7));
+            b7 = q1.fma(y, q0.fma(x, b7));
+        }
+        out[v] = a0.reduceLanes(VectorOperators.ADD);
+        out[v + 1] = b0.reduceLanes(VectorOperators.ADD);
+        if (T > 1) {
+            out[V + v] = a1.reduceLanes(VectorOperators.ADD);
+            out[V + v + 1] = b1.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 2) {
+            out[2 * V + v] = a2.reduceLanes(VectorOperators.ADD);
+            out[2 * V + v + 1] = b2.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 3) {
+            out[3 * V + v] = a3.reduceLanes(VectorOperators.ADD);
+            out[3 * V + v + 1] = b3.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 4) {
+            out[4 * V + v] = a4.reduceLanes(VectorOperators.ADD);
+            out[4 * V + v + 1] = b4.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 5) {
+            out[5 * V + v] = a5.reduceLanes(VectorOperators.ADD);
+            out[5 * V + v + 1] = b5.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 6) {
+            out[6 * V + v] = a6.reduceLanes(VectorOperators.ADD);
+            out[6 * V + v + 1] = b6.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 7) {
+            out[7 * V + v] = a7.reduceLanes(VectorOperators.ADD);
+            out[7 * V + v + 1] = b7.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** As {@link #q8Rows8} for T <= 4: 4 input rows (rows t >= T repeat row T - 1). */
+    static void q8Rows4(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v) {
+        int r0 = 0, r1 = Math.min(1, T - 1) * C, r2 = Math.min(2, T - 1) * C, r3 = Math.min(3, T - 1) * C;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int nb = C / Dequant.QK;
+        long p = (long) v * nb * Dequant.QBYTES, q = p + (long) nb * Dequant.QBYTES;
+        for (int k = 0; k < nb; k++, p += Dequant.QBYTES, q += Dequant.QBYTES) {
+            float dp = Float.float16ToFloat(w.get(Dequant.I16, p)), dq = Float.float16ToFloat(w.get(Dequant.I16, q));
+            FloatVector p0 = q8(w, p + 2).mul(dp), p1 = q8(w, p + 2 + 16).mul(dp);
+            FloatVector q0 = q8(w, q + 2).mul(dq), q1 = q8(w, q + 2 + 16).mul(dq);
+            int c = k * Dequant.QK;
+            FloatVector x = FloatVector.fromArray(Dequant.S, inp, r0 + c), y = FloatVector.fromArray(Dequant.S, inp, r0 + c + 16);
+            a0 = p1.fma(y, p0.fma(x, a0));
+            b0 = q1.fma(y, q0.fma(x, b0));
+            x = FloatVector.fromArray(Dequant.S, inp, r1 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r1 + c + 16);
+            a1 = p1.fma(y, p0.fma(x, a1));
+            b1 = q1.fma(y, q0.fma(x, b1));
+            x = FloatVector.fromArray(Dequant.S, inp, r2 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r2 + c + 16);
+            a2 = p1.fma(y, p0.fma(x, a2));
+            b2 = q1.fma(y, q0.fma(x, b2));
+            x = FloatVector.fromArray(Dequant.S, inp, r3 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r3 + c + 16);
+            a3 = p1.fma(y, p0.fma(x, a3));
+            b3 = q1.fma(y, q0.fma(x, b3));
+        }
+        out[v] = a0.reduceLanes(VectorOperators.ADD);
+        out[v + 1] = b0.reduceLanes(VectorOperators.ADD);
+        if (T > 1) {
+            out[V + v] = a1.reduceLanes(VectorOperators.ADD);
+            out[V + v + 1] = b1.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 2) {
+            out[2 * V + v] = a2.reduceLanes(VectorOperators.ADD);
+            out[2 * V + v + 1] = b2.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 3) {
+            out[3 * V + v] = a3.reduceLanes(VectorOperators.ADD);
+            out[3 * V + v + 1] = b3.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** As {@link #q8Rows8} for T <= 2: 2 input rows (rows t >= T repeat row T - 1). */
+    static void q8Rows2(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v) {
+        int r0 = 0, r1 = Math.min(1, T - 1) * C;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0, b0 = a0, b1 = a0;
+        int nb = C / Dequant.QK;
+        long p = (long) v * nb * Dequant.QBYTES, q = p + (long) nb * Dequant.QBYTES;
+        for (int k = 0; k < nb; k++, p += Dequant.QBYTES, q += Dequant.QBYTES) {
+            float dp = Float.float16ToFloat(w.get(Dequant.I16, p)), dq = Float.float16ToFloat(w.get(Dequant.I16, q));
+            FloatVector p0 = q8(w, p + 2).mul(dp), p1 = q8(w, p + 2 + 16).mul(dp);
+            FloatVector q0 = q8(w, q + 2).mul(dq), q1 = q8(w, q + 2 + 16).mul(dq);
+            int c = k * Dequant.QK;
+            FloatVector x = FloatVector.fromArray(Dequant.S, inp, r0 + c), y = FloatVector.fromArray(Dequant.S, inp, r0 + c + 16);
+            a0 = p1.fma(y, p0.fma(x, a0));
+            b0 = q1.fma(y, q0.fma(x, b0));
+            x = FloatVector.fromArray(Dequant.S, inp, r1 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r1 + c + 16);
+            a1 = p1.fma(y, p0.fma(x, a1));
+            b1 = q1.fma(y, q0.fma(x, b1));
+        }
+        out[v] = a0.reduceLanes(VectorOperators.ADD);
+        out[v + 1] = b0.reduceLanes(VectorOperators.ADD);
+        if (T > 1) {
+            out[V + v] = a1.reduceLanes(VectorOperators.ADD);
+            out[V + v + 1] = b1.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** As {@link #q8Rows8} over F16 rows (C a multiple of 32), for T <= 8. */
+    static void f16Rows8(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v) {
+        int r0 = 0, r1 = Math.min(1, T - 1) * C, r2 = Math.min(2, T - 1) * C, r3 = Math.min(3, T - 1) * C, r4 = Math.min(4, T - 1) * C, r5 = Math.min(5, T - 1) * C, r6 = Math.min(6, T - 1) * C, r7 = Math.min(7, T - 1) * C;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+        long p = (long) v * C, q = p + C;
+        for (int c = 0; c < C; c += 32) {
+            FloatVector p0 = h2f(w, p + c).mul(0x1p112f), p1 = h2f(w, p + c + 16).mul(0x1p112f);
+            FloatVector q0 = h2f(w, q + c).mul(0x1p112f), q1 = h2f(w, q + c + 16).mul(0x1p112f);
+            FloatVector x = FloatVector.fromArray(Dequant.S, inp, r0 + c), y = FloatVector.fromArray(Dequant.S, inp, r0 + c + 16);
+            a0 = p1.fma(y, p0.fma(x, a0));
+            b0 = q1.fma(y, q0.fma(x, b0));
+            x = FloatVector.fromArray(Dequant.S, inp, r1 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r1 + c + 16);
+            a1 = p1.fma(y, p0.fma(x, a1));
+            b1 = q1.fma(y, q0.fma(x, b1));
+            x = FloatVector.fromArray(Dequant.S, inp, r2 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r2 + c + 16);
+            a2 = p1.fma(y, p0.fma(x, a2));
+            b2 = q1.fma(y, q0.fma(x, b2));
+            x = FloatVector.fromArray(Dequant.S, inp, r3 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r3 + c + 16);
+            a3 = p1.fma(y, p0.fma(x, a3));
+            b3 = q1.fma(y, q0.fma(x, b3));
+            x = FloatVector.fromArray(Dequant.S, inp, r4 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r4 + c + 16);
+            a4 = p1.fma(y, p0.fma(x, a4));
+            b4 = q1.fma(y, q0.fma(x, b4));
+            x = FloatVector.fromArray(Dequant.S, inp, r5 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r5 + c + 16);
+            a5 = p1.fma(y, p0.fma(x, a5));
+            b5 = q1.fma(y, q0.fma(x, b5));
+            x = FloatVector.fromArray(Dequant.S, inp, r6 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r6 + c + 16);
+            a6 = p1.fma(y, p0.fma(x, a6));
+            b6 = q1.fma(y, q0.fma(x, b6));
+            x = FloatVector.fromArray(Dequant.S, inp, r7 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r7 + c + 16);
+            a7 = p1.fma(y, p0.fma(x, a7));
+            b7 = q1.fma(y, q0.fma(x, b7));
+        }
+        out[v] = a0.reduceLanes(VectorOperators.ADD);
+        out[v + 1] = b0.reduceLanes(VectorOperators.ADD);
+        if (T > 1) {
+            out[V + v] = a1.reduceLanes(VectorOperators.ADD);
+            out[V + v + 1] = b1.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 2) {
+            out[2 * V + v] = a2.reduceLanes(VectorOperators.ADD);
+            out[2 * V + v + 1] = b2.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 3) {
+            out[3 * V + v] = a3.reduceLanes(VectorOperators.ADD);
+            out[3 * V + v + 1] = b3.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 4) {
+            out[4 * V + v] = a4.reduceLanes(VectorOperators.ADD);
+            out[4 * V + v + 1] = b4.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 5) {
+            out[5 * V + v] = a5.reduceLanes(VectorOperators.ADD);
+            out[5 * V + v + 1] = b5.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 6) {
+            out[6 * V + v] = a6.reduceLanes(VectorOperators.ADD);
+            out[6 * V + v + 1] = b6.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 7) {
+            out[7 * V + v] = a7.reduceLanes(VectorOperators.ADD);
+            out[7 * V + v + 1] = b7.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** As {@link #q8Rows8} over F16 rows (C a multiple of 32), for T <= 4. */
+    static void f16Rows4(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v) {
+        int r0 = 0, r1 = Math.min(1, T - 1) * C, r2 = Math.min(2, T - 1) * C, r3 = Math.min(3, T - 1) * C;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        long p = (long) v * C, q = p + C;
+        for (int c = 0; c < C; c += 32) {
+            FloatVector p0 = h2f(w, p + c).mul(0x1p112f), p1 = h2f(w, p + c + 16).mul(0x1p112f);
+            FloatVector q0 = h2f(w, q + c).mul(0x1p112f), q1 = h2f(w, q + c + 16).mul(0x1p112f);
+            FloatVector x = FloatVector.fromArray(Dequant.S, inp, r0 + c), y = FloatVector.fromArray(Dequant.S, inp, r0 + c + 16);
+            a0 = p1.fma(y, p0.fma(x, a0));
+            b0 = q1.fma(y, q0.fma(x, b0));
+            x = FloatVector.fromArray(Dequant.S, inp, r1 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r1 + c + 16);
+            a1 = p1.fma(y, p0.fma(x, a1));
+            b1 = q1.fma(y, q0.fma(x, b1));
+            x = FloatVector.fromArray(Dequant.S, inp, r2 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r2 + c + 16);
+            a2 = p1.fma(y, p0.fma(x, a2));
+            b2 = q1.fma(y, q0.fma(x, b2));
+            x = FloatVector.fromArray(Dequant.S, inp, r3 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r3 + c + 16);
+            a3 = p1.fma(y, p0.fma(x, a3));
+            b3 = q1.fma(y, q0.fma(x, b3));
+        }
+        out[v] = a0.reduceLanes(VectorOperators.ADD);
+        out[v + 1] = b0.reduceLanes(VectorOperators.ADD);
+        if (T > 1) {
+            out[V + v] = a1.reduceLanes(VectorOperators.ADD);
+            out[V + v + 1] = b1.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 2) {
+            out[2 * V + v] = a2.reduceLanes(VectorOperators.ADD);
+            out[2 * V + v + 1] = b2.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 3) {
+            out[3 * V + v] = a3.reduceLanes(VectorOperators.ADD);
+            out[3 * V + v + 1] = b3.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** As {@link #q8Rows8} over F16 rows (C a multiple of 32), for T <= 2. */
+    static void f16Rows2(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v) {
+        int r0 = 0, r1 = Math.min(1, T - 1) * C;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0, b0 = a0, b1 = a0;
+        long p = (long) v * C, q = p + C;
+        for (int c = 0; c < C; c += 32) {
+            FloatVector p0 = h2f(w, p + c).mul(0x1p112f), p1 = h2f(w, p + c + 16).mul(0x1p112f);
+            FloatVector q0 = h2f(w, q + c).mul(0x1p112f), q1 = h2f(w, q + c + 16).mul(0x1p112f);
+            FloatVector x = FloatVector.fromArray(Dequant.S, inp, r0 + c), y = FloatVector.fromArray(Dequant.S, inp, r0 + c + 16);
+            a0 = p1.fma(y, p0.fma(x, a0));
+            b0 = q1.fma(y, q0.fma(x, b0));
+            x = FloatVector.fromArray(Dequant.S, inp, r1 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r1 + c + 16);
+            a1 = p1.fma(y, p0.fma(x, a1));
+            b1 = q1.fma(y, q0.fma(x, b1));
+        }
+        out[v] = a0.reduceLanes(VectorOperators.ADD);
+        out[v + 1] = b0.reduceLanes(VectorOperators.ADD);
+        if (T > 1) {
+            out[V + v] = a1.reduceLanes(VectorOperators.ADD);
+            out[V + v + 1] = b1.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** As {@link #q8Rows8} over Bf16 rows (C a multiple of 32), for T <= 8. */
+    static void bf16Rows8(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v) {
+        int r0 = 0, r1 = Math.min(1, T - 1) * C, r2 = Math.min(2, T - 1) * C, r3 = Math.min(3, T - 1) * C, r4 = Math.min(4, T - 1) * C, r5 = Math.min(5, T - 1) * C, r6 = Math.min(6, T - 1) * C, r7 = Math.min(7, T - 1) * C;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+        long p = (long) v * C, q = p + C;
+        for (int c = 0; c < C; c += 32) {
+            FloatVector p0 = bf2f(w, p + c), p1 = bf2f(w, p + c + 16);
+            FloatVector q0 = bf2f(w, q + c), q1 = bf2f(w, q + c + 16);
+            FloatVector x = FloatVector.fromArray(Dequant.S, inp, r0 + c), y = FloatVector.fromArray(Dequant.S, inp, r0 + c + 16);
+            a0 = p1.fma(y, p0.fma(x, a0));
+            b0 = q1.fma(y, q0.fma(x, b0));
+            x = FloatVector.fromArray(Dequant.S, inp, r1 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r1 + c + 16);
+            a1 = p1.fma(y, p0.fma(x, a1));
+            b1 = q1.fma(y, q0.fma(x, b1));
+            x = FloatVector.fromArray(Dequant.S, inp, r2 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r2 + c + 16);
+            a2 = p1.fma(y, p0.fma(x, a2));
+            b2 = q1.fma(y, q0.fma(x, b2));
+            x = FloatVector.fromArray(Dequant.S, inp, r3 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r3 + c + 16);
+            a3 = p1.fma(y, p0.fma(x, a3));
+            b3 = q1.fma(y, q0.fma(x, b3));
+            x = FloatVector.fromArray(Dequant.S, inp, r4 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r4 + c + 16);
+            a4 = p1.fma(y, p0.fma(x, a4));
+            b4 = q1.fma(y, q0.fma(x, b4));
+            x = FloatVector.fromArray(Dequant.S, inp, r5 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r5 + c + 16);
+            a5 = p1.fma(y, p0.fma(x, a5));
+            b5 = q1.fma(y, q0.fma(x, b5));
+            x = FloatVector.fromArray(Dequant.S, inp, r6 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r6 + c + 16);
+            a6 = p1.fma(y, p0.fma(x, a6));
+            b6 = q1.fma(y, q0.fma(x, b6));
+            x = FloatVector.fromArray(Dequant.S, inp, r7 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r7 + c + 16);
+            a7 = p1.fma(y, p0.fma(x, a7));
+            b7 = q1.fma(y, q0.fma(x, b7));
+        }
+        out[v] = a0.reduceLanes(VectorOperators.ADD);
+        out[v + 1] = b0.reduceLanes(VectorOperators.ADD);
+        if (T > 1) {
+            out[V + v] = a1.reduceLanes(VectorOperators.ADD);
+            out[V + v + 1] = b1.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 2) {
+            out[2 * V + v] = a2.reduceLanes(VectorOperators.ADD);
+            out[2 * V + v + 1] = b2.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 3) {
+            out[3 * V + v] = a3.reduceLanes(VectorOperators.ADD);
+            out[3 * V + v + 1] = b3.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 4) {
+            out[4 * V + v] = a4.reduceLanes(VectorOperators.ADD);
+            out[4 * V + v + 1] = b4.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 5) {
+            out[5 * V + v] = a5.reduceLanes(VectorOperators.ADD);
+            out[5 * V + v + 1] = b5.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 6) {
+            out[6 * V + v] = a6.reduceLanes(VectorOperators.ADD);
+            out[6 * V + v + 1] = b6.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 7) {
+            out[7 * V + v] = a7.reduceLanes(VectorOperators.ADD);
+            out[7 * V + v + 1] = b7.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** As {@link #q8Rows8} over Bf16 rows (C a multiple of 32), for T <= 4. */
+    static void bf16Rows4(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v) {
+        int r0 = 0, r1 = Math.min(1, T - 1) * C, r2 = Math.min(2, T - 1) * C, r3 = Math.min(3, T - 1) * C;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        long p = (long) v * C, q = p + C;
+        for (int c = 0; c < C; c += 32) {
+            FloatVector p0 = bf2f(w, p + c), p1 = bf2f(w, p + c + 16);
+            FloatVector q0 = bf2f(w, q + c), q1 = bf2f(w, q + c + 16);
+            FloatVector x = FloatVector.fromArray(Dequant.S, inp, r0 + c), y = FloatVector.fromArray(Dequant.S, inp, r0 + c + 16);
+            a0 = p1.fma(y, p0.fma(x, a0));
+            b0 = q1.fma(y, q0.fma(x, b0));
+            x = FloatVector.fromArray(Dequant.S, inp, r1 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r1 + c + 16);
+            a1 = p1.fma(y, p0.fma(x, a1));
+            b1 = q1.fma(y, q0.fma(x, b1));
+            x = FloatVector.fromArray(Dequant.S, inp, r2 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r2 + c + 16);
+            a2 = p1.fma(y, p0.fma(x, a2));
+            b2 = q1.fma(y, q0.fma(x, b2));
+            x = FloatVector.fromArray(Dequant.S, inp, r3 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r3 + c + 16);
+            a3 = p1.fma(y, p0.fma(x, a3));
+            b3 = q1.fma(y, q0.fma(x, b3));
+        }
+        out[v] = a0.reduceLanes(VectorOperators.ADD);
+        out[v + 1] = b0.reduceLanes(VectorOperators.ADD);
+        if (T > 1) {
+            out[V + v] = a1.reduceLanes(VectorOperators.ADD);
+            out[V + v + 1] = b1.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 2) {
+            out[2 * V + v] = a2.reduceLanes(VectorOperators.ADD);
+            out[2 * V + v + 1] = b2.reduceLanes(VectorOperators.ADD);
+        }
+        if (T > 3) {
+            out[3 * V + v] = a3.reduceLanes(VectorOperators.ADD);
+            out[3 * V + v + 1] = b3.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /** As {@link #q8Rows8} over Bf16 rows (C a multiple of 32), for T <= 2. */
+    static void bf16Rows2(float[] out, float[] inp, MemorySegment w, int T, int C, int V, int v) {
+        int r0 = 0, r1 = Math.min(1, T - 1) * C;
+        FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0, b0 = a0, b1 = a0;
+        long p = (long) v * C, q = p + C;
+        for (int c = 0; c < C; c += 32) {
+            FloatVector p0 = bf2f(w, p + c), p1 = bf2f(w, p + c + 16);
+            FloatVector q0 = bf2f(w, q + c), q1 = bf2f(w, q + c + 16);
+            FloatVector x = FloatVector.fromArray(Dequant.S, inp, r0 + c), y = FloatVector.fromArray(Dequant.S, inp, r0 + c + 16);
+            a0 = p1.fma(y, p0.fma(x, a0));
+            b0 = q1.fma(y, q0.fma(x, b0));
+            x = FloatVector.fromArray(Dequant.S, inp, r1 + c);
+            y = FloatVector.fromArray(Dequant.S, inp, r1 + c + 16);
+            a1 = p1.fma(y, p0.fma(x, a1));
+            b1 = q1.fma(y, q0.fma(x, b1));
+        }
+        out[v] = a0.reduceLanes(VectorOperators.ADD);
+        out[v + 1] = b0.reduceLanes(VectorOperators.ADD);
+        if (T > 1) {
+            out[V + v] = a1.reduceLanes(VectorOperators.ADD);
+            out[V + v + 1] = b1.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
     static float dotQ8(float[] inp, MemorySegment w, long e, int C) {
         FloatVector a0 = FloatVector.zero(Dequant.S), a1 = a0;
         int nb = C / Dequant.QK, k = 0;

@@ -131,7 +131,10 @@ class TypedKernelTest {
     @Test
     void linearTMatchesScalar() {
         for (DType dt : TYPES) {
-            for (int[] d : new int[][] {{1, 64, 301}, {1, 40, 20}, {1, 96, 33}, {6, 32, 37}, {3, 96, 16}}) {
+            // Q8_0 with C a multiple of 32 and 2-8 rows takes the fused multi-row kernels (q8Rows2/4/8; an odd V leaves
+            // a last output row to the scalar tail); the rest the widened panels
+            for (int[] d : new int[][] {{1, 64, 301}, {1, 40, 20}, {1, 96, 33}, {6, 32, 37}, {3, 96, 16}, {2, 64, 45}, {4, 64, 31},
+                    {5, 32, 9}, {8, 128, 66}, {7, 96, 3}}) {
                 int T = d[0], C = d[1], V = d[2];
                 float[] x = rand(T * C);
                 Tensor w = weight(rand(V * C), dt);
