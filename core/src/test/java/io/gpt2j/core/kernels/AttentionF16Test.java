@@ -52,16 +52,7 @@ class AttentionF16Test {
         // a tiny scale keeps the softmax away from one-hot when q is large
         float scale = 0.125f / qScale;
         short[] k = halves(n * HS + 5), val = halves(n * HS + 5);
-        byte[] mask = new byte[n];
-        for (int i = 0; i < n; i++) {
-            boolean masked = switch (pattern) {
-                case 0 -> false;
-                case 1 -> i % 4 == 0;
-                case 2 -> i % 4 < 2;
-                default -> true;
-            };
-            mask[i] = (byte) (masked ? 0 : 1);
-        }
+        byte[] mask = KernelTwinTest.maskPattern(n, pattern);
         boolean any = false;
         for (byte m : mask) any |= m != 0;
         // garbage (half NaN and infinity) in masked slots must not leak into the output

@@ -123,16 +123,7 @@ class KernelTwinTest {
             for (int n : new int[] {1, 2, 13, 40}) {
                 for (int pattern = 0; pattern < 4; pattern++) {
                     float[] q = rand(HS + 3), k = rand(n * HS + 5), val = rand(n * HS + 5);
-                    byte[] mask = new byte[n];
-                    for (int i = 0; i < n; i++) {
-                        boolean masked = switch (pattern) {
-                            case 0 -> false;
-                            case 1 -> i % 4 == 0;
-                            case 2 -> i % 4 < 2;
-                            default -> true;
-                        };
-                        mask[i] = (byte) (masked ? 0 : 1);
-                    }
+                    byte[] mask = maskPattern(n, pattern);
                     boolean any = false;
                     for (byte m : mask) any |= m != 0;
                     // garbage in masked slots must not leak into the output (a pad row attends to all of them)
@@ -216,6 +207,21 @@ class KernelTwinTest {
         float[] out = new float[HS];
         for (int i = 0; i < HS; i++) out[i] = (float) acc[i];
         return out;
+    }
+
+    /** Padding masks of n slots: 0 none masked, 1 every fourth, 2 pairs (two of every four), 3 all (a pad row). */
+    static byte[] maskPattern(int n, int pattern) {
+        byte[] mask = new byte[n];
+        for (int i = 0; i < n; i++) {
+            boolean masked = switch (pattern) {
+                case 0 -> false;
+                case 1 -> i % 4 == 0;
+                case 2 -> i % 4 < 2;
+                default -> true;
+            };
+            mask[i] = (byte) (masked ? 0 : 1);
+        }
+        return mask;
     }
 
     /** The attention of one query in double precision; all positions when every one is masked (a pad row). */
